@@ -1,0 +1,172 @@
+"""params.yaml, typed and validated as a whole before any stage does work.
+
+One frozen dataclass per stage group; every field carries the check it must pass and a
+human description of what is valid. `load_params()` reports *every* problem at once
+(unknown keys such as a typo `model.unit`, wrong types, out-of-range values), each naming
+the key, the value and what would be valid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from newscat.errors import PipelineError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+def _p(default, valid: str, check: Callable[[Any], bool] = lambda v: True):
+    """A dataclass field with its validity check and a description of what is valid."""
+    return field(default=default, metadata={"valid": valid, "check": check})
+
+
+@dataclass(frozen=True)
+class DataParams:
+    source: str = _p("tfds", "one of 'tfds', 'csv'", lambda v: v in ("tfds", "csv"))
+    csv_dir: str | None = _p(None, "a folder with train.csv[.gz] and test.csv[.gz], or null")
+    manual_dir: str | None = _p(None, "a folder holding ag_news_csv.tar.gz, or null")
+    on_bad_rows: str = _p("error", "one of 'error', 'skip'", lambda v: v in ("error", "skip"))
+    val_fraction: float = _p(0.1, "a number in (0, 0.5]", lambda v: 0 < v <= 0.5)
+    seed: int = _p(42, "an integer >= 0", lambda v: v >= 0)
+
+
+@dataclass(frozen=True)
+class VectorizeParams:
+    max_tokens: int = _p(20000, "an integer >= 3 (padding + OOV + 1 word)", lambda v: v >= 3)
+    sequence_length: int = _p(64, "an integer in [1, 1024]", lambda v: 1 <= v <= 1024)
+
+
+@dataclass(frozen=True)
+class WordcloudsParams:
+    max_words: int = _p(100, "an integer >= 1", lambda v: v >= 1)
+    seed: int = _p(42, "an integer >= 0", lambda v: v >= 0)
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    cell: str = _p("lstm", "one of 'lstm', 'gru'", lambda v: v in ("lstm", "gru"))
+    embedding_dim: int = _p(64, "an integer >= 1", lambda v: v >= 1)
+    units: int = _p(64, "an integer >= 1", lambda v: v >= 1)
+    dropout: float = _p(0.3, "a number in [0, 1)", lambda v: 0 <= v < 1)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    learning_rate: float = _p(1e-3, "a number > 0", lambda v: v > 0)
+    batch_size: int = _p(128, "an integer >= 1", lambda v: v >= 1)
+    epochs: int = _p(10, "an integer >= 1", lambda v: v >= 1)
+    patience: int = _p(2, "an integer >= 0", lambda v: v >= 0)
+    seed: int = _p(42, "an integer >= 0", lambda v: v >= 0)
+    distribute: str = _p(
+        "none", "one of 'none', 'mirrored', 'multi_worker'",
+        lambda v: v in ("none", "mirrored", "multi_worker"),
+    )
+
+
+@dataclass(frozen=True)
+class BaselineParams:
+    max_features: int = _p(100000, "an integer >= 1", lambda v: v >= 1)
+    ngram_max: int = _p(2, "an integer in [1, 3]", lambda v: 1 <= v <= 3)
+    C: float = _p(10.0, "a number > 0", lambda v: v > 0)
+
+
+@dataclass(frozen=True)
+class Params:
+    data: DataParams
+    vectorize: VectorizeParams
+    wordclouds: WordcloudsParams
+    model: ModelParams
+    train: TrainParams
+    baseline: BaselineParams
+
+
+_GROUP_CLASSES = {
+    "data": DataParams, "vectorize": VectorizeParams, "wordclouds": WordcloudsParams,
+    "model": ModelParams, "train": TrainParams, "baseline": BaselineParams,
+}
+
+
+class ParamsError(PipelineError):
+    """params.yaml is missing, unreadable or invalid; lists every problem."""
+
+
+def _type_problem(value: Any, annotation: str) -> str | None:
+    """None if `value` fits the annotation, else what is wrong with its type."""
+    optional = annotation.endswith("| None")
+    base = annotation.replace("| None", "").strip()
+    if value is None:
+        return None if optional else "is null"
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+    }[base]
+    if ok:
+        return None
+    hint = ""
+    if base in ("int", "float") and isinstance(value, str):
+        hint = " (YAML read it as text; write 1e-3 as 0.001 or 1.0e-3)"
+    return f"is a {type(value).__name__}, expected a {base}{hint}"
+
+
+def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
+    """Validate a params mapping; raise ParamsError listing every problem."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{source}: expected a mapping of groups {sorted(_GROUP_CLASSES)}")
+    problems: list[str] = []
+    groups = {}
+    for name in raw:
+        if name not in _GROUP_CLASSES:
+            near = difflib.get_close_matches(str(name), _GROUP_CLASSES, n=1)
+            problems.append(f"unknown group '{name}'" + (f" (did you mean '{near[0]}'?)" if near else "")
+                            + f"; valid groups: {', '.join(_GROUP_CLASSES)}")
+    for name, cls in _GROUP_CLASSES.items():
+        values = raw.get(name) or {}
+        if not isinstance(values, dict):
+            problems.append(f"{name}: expected a mapping of keys, got {values!r}")
+            continue
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for key in values:
+            if key not in fields:
+                near = difflib.get_close_matches(str(key), fields, n=1)
+                problems.append(f"{name}.{key}: unknown key" + (f" (did you mean '{name}.{near[0]}'?)" if near else "")
+                                + f"; valid keys: {', '.join(fields)}")
+        kwargs = {}
+        for key, f in fields.items():
+            if key not in values:
+                continue
+            value = values[key]
+            wrong_type = _type_problem(value, f.type)
+            if wrong_type:
+                problems.append(f"{name}.{key} = {value!r} {wrong_type}; valid: {f.metadata['valid']}")
+            elif value is not None and not f.metadata["check"](value):
+                problems.append(f"{name}.{key} = {value!r} is out of range; valid: {f.metadata['valid']}")
+            else:
+                kwargs[key] = float(value) if f.type == "float" else value
+        groups[name] = kwargs
+    if not problems:
+        params = Params(**{n: cls(**groups[n]) for n, cls in _GROUP_CLASSES.items()})
+        if params.data.source == "csv" and not params.data.csv_dir:
+            problems.append("data.csv_dir is null but data.source is 'csv'; valid: the folder "
+                            "holding train.csv[.gz] and test.csv[.gz]")
+    if problems:
+        raise ParamsError(f"{source}: {len(problems)} invalid parameter(s):\n  - " + "\n  - ".join(problems))
+    return params
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml (every stage calls this before doing any work)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found; run the stage from the project root") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    return parse_params(raw, str(path))

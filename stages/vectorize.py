@@ -1,0 +1,42 @@
+"""Stage vectorize: cleaned text -> integer sequences (vocabulary adapted on train only).
+
+Writes data/vectorized/{x,y}_{train,val,test}.npy, models/vocab.txt and metrics/data.json
+(which gathers the reports of download and clean, plus the vocabulary size).
+"""
+
+import _bootstrap  # noqa: F401
+
+import numpy as np
+
+from newscat.datasets import VECTORIZED_DIR, load_clean, vectorized_paths
+from newscat.errors import run_stage
+from newscat.features import VOCAB_FILE, encode, fit_vocabulary, make_encoder, save_vocabulary
+from newscat.io import StagedOutputs, read_json, write_json
+from newscat.params import load_params
+
+SPLITS = ("train", "val", "test")
+
+
+def main() -> None:
+    params = load_params().vectorize
+    data = {split: load_clean(split) for split in SPLITS}
+    vocabulary = fit_vocabulary(data["train"][1], params.max_tokens)
+    encoder = make_encoder(vocabulary, params.sequence_length)
+    with StagedOutputs() as out:
+        out_dir = out.path(VECTORIZED_DIR)
+        out_dir.mkdir()
+        for split, (labels, texts) in data.items():
+            x_path, y_path = vectorized_paths(split, out_dir)
+            np.save(x_path, encode(encoder, texts))
+            np.save(y_path, labels)
+        save_vocabulary(out.path(VOCAB_FILE), vocabulary)
+        metrics = {"download": read_json("data/raw/report.json"),
+                   "clean": read_json("data/clean/report.json"),
+                   "vocabulary_size": len(vocabulary) + 2,  # + padding and [UNK]
+                   "sequence_length": params.sequence_length}
+        write_json(out.path("metrics/data.json"), metrics)
+    print(f"vectorize: vocabulary {len(vocabulary) + 2} tokens, sequence length {params.sequence_length}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

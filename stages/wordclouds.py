@@ -1,0 +1,53 @@
+"""Stage wordclouds: per-class word clouds of raw and cleaned text, and class distributions."""
+
+import _bootstrap  # noqa: F401
+
+import re
+from collections import Counter
+
+from newscat import CLASS_NAMES
+from newscat.data import RAW_HEADER
+from newscat.datasets import load_clean
+from newscat.errors import run_stage
+from newscat.io import StagedOutputs, read_table
+from newscat.params import load_params
+from newscat.plots import class_distribution, wordcloud_grid
+
+RAW_WORD = re.compile(r"[A-Za-z][A-Za-z']+")  # raw clouds: words as written, digits/escapes aside
+
+
+def raw_frequencies(rows: list[list[str]]) -> list[dict[str, int]]:
+    """Per class, counts of raw words (title + description), minus wordcloud's stopwords."""
+    from wordcloud import STOPWORDS
+
+    counters = [Counter() for _ in CLASS_NAMES]
+    for label, title, description in rows:
+        counters[int(label)].update(RAW_WORD.findall(f"{title} {description}"))
+    return [{w: n for w, n in c.items() if w.lower() not in STOPWORDS} for c in counters]
+
+
+def clean_frequencies(labels, texts: list[str]) -> list[dict[str, int]]:
+    counters = [Counter() for _ in CLASS_NAMES]
+    for label, text in zip(labels, texts):
+        counters[int(label)].update(text.split())
+    return [dict(c) for c in counters]
+
+
+def main() -> None:
+    params = load_params().wordclouds
+    raw = {split: read_table(f"data/raw/{split}.csv", RAW_HEADER) for split in ("train", "test")}
+    clean = {split: load_clean(split) for split in ("train", "test")}
+    draw = dict(max_words=params.max_words, seed=params.seed)
+    with StagedOutputs() as out:
+        for split, name in (("train", "training"), ("test", "test")):
+            wordcloud_grid(raw_frequencies(raw[split]), f"AG News {name} split, raw text",
+                           out.path(f"Figures/{name}_wordclouds.png"), **draw)
+            wordcloud_grid(clean_frequencies(*clean[split]), f"AG News {name} split, cleaned text",
+                           out.path(f"Figures/cleaned_{name}_wordclouds.png"), **draw)
+            class_distribution([int(r[0]) for r in raw[split]], f"AG News {name} split: rows per class",
+                               out.path(f"Figures/{name}_dist.png"))
+    print("wordclouds: 6 figures written to Figures/")
+
+
+if __name__ == "__main__":
+    run_stage(main)
