@@ -43,7 +43,7 @@ def train_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
 def eval_batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = VAL_BATCH) -> tf.data.Dataset:
     y = np.zeros(len(x), np.int64) if y is None else y
     return (tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
-            .map(trim_padding, deterministic=True).prefetch(tf.data.AUTOTUNE))
+            .map(trim_padding).prefetch(tf.data.AUTOTUNE))
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:

@@ -19,13 +19,10 @@ from newscat.errors import PipelineError, run_stage
 from newscat.features import load_vocabulary
 from newscat.io import StagedOutputs
 from newscat.model import CELLS
+from newscat.registry import keras_model_path, live_dir, weights_path
 from newscat.params import load_params
 
 CHECKPOINT_ROOT = Path("tmp/resume")  # scratch space, not a DVC output; git-ignored
-
-
-def model_paths(cell: str) -> tuple[Path, Path]:
-    return Path(f"models/{cell}_attention_model.keras"), Path(f"models/{cell}_attention.weights.h5")
 
 
 def fingerprint(*parts) -> str:
@@ -98,13 +95,12 @@ def main() -> None:
     if cell not in CELLS:
         raise PipelineError(f"cell {cell!r} is not one of {', '.join(CELLS)}")
     params = load_params()
-    model, seconds = train(cell, params, live_dir=f"dvclive/train_{cell}",
+    model, seconds = train(cell, params, live_dir=str(live_dir(cell)),
                            checkpoint_dir=CHECKPOINT_ROOT / f"train_{cell}")
-    keras_path, weights_path = model_paths(cell)
     with StagedOutputs() as out:
-        model.save(out.path(keras_path))
-        model.save_weights(out.path(weights_path))
-    print(f"train_{cell}: {seconds:.1f} s of training; saved {keras_path} and {weights_path}")
+        model.save(out.path(keras_model_path(cell)))
+        model.save_weights(out.path(weights_path(cell)))
+    print(f"train_{cell}: {seconds:.1f} s of training; saved {keras_model_path(cell)} and {weights_path(cell)}")
 
 
 if __name__ == "__main__":

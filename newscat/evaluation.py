@@ -1,0 +1,78 @@
+"""Scoring on the test split: metrics dicts and the figures that go with them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, log_loss, precision_recall_fscore_support
+
+from newscat import CLASS_NAMES
+from matplotlib.ticker import MaxNLocator
+
+from newscat.plots import plt, save_figure
+
+DIGITS = 4  # metrics rounded for readable `dvc metrics diff`; still far below run-to-run noise
+
+
+def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
+    """Accuracy, log loss, macro and per-class precision/recall/F1, number of rows."""
+    labels = list(range(len(CLASS_NAMES)))
+    y_pred = probabilities.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    r = lambda v: round(float(v), DIGITS)  # noqa: E731
+    return {
+        "accuracy": r(accuracy_score(y_true, y_pred)),
+        "loss": r(log_loss(y_true, np.clip(probabilities, 1e-7, 1.0), labels=labels)),
+        "macro": {"precision": r(precision.mean()), "recall": r(recall.mean()), "f1": r(f1.mean())},
+        "per_class": {name: {"precision": r(p), "recall": r(rc), "f1": r(f), "support": int(s)}
+                      for name, p, rc, f, s in zip(CLASS_NAMES, precision, recall, f1, support)},
+        "test_rows": int(len(y_true)),
+    }
+
+
+def write_confusion_data(path: Path, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """One row per test text (actual, predicted class names): DVC's `confusion` template input."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["actual", "predicted"])
+        writer.writerows((CLASS_NAMES[a], CLASS_NAMES[p]) for a, p in zip(y_true, y_pred))
+
+
+def confusion_matrix_figure(y_true: np.ndarray, y_pred: np.ndarray, title: str, path: Path) -> None:
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=list(range(len(CLASS_NAMES))), display_labels=CLASS_NAMES,
+        cmap="Blues", colorbar=False, ax=ax)
+    ax.set_title(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def read_dvclive_series(live_dir: Path, split: str, metric: str) -> tuple[list[int], list[float]]:
+    """(epochs, values) from DVCLive's plots/metrics/<split>/<metric>.tsv."""
+    path = Path(live_dir) / "plots" / "metrics" / split / f"{metric}.tsv"
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [int(row["step"]) + 1 for row in rows], [float(row[metric]) for row in rows]
+
+
+def history_figure(live_dir: Path, title: str, path: Path) -> None:
+    """Accuracy and loss per epoch, train vs validation, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, metric in zip(axes, ("accuracy", "loss")):
+        for split, label in (("train", "train"), ("eval", "validation")):
+            epochs, values = read_dvclive_series(live_dir, split, metric)
+            ax.plot(epochs, values, marker="o", label=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{title}: {metric}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -1,0 +1,31 @@
+"""Stage train_baseline: TF-IDF + logistic regression on the cleaned train split -> models/baseline.joblib."""
+
+import _bootstrap  # noqa: F401
+
+import time
+
+import joblib
+
+from newscat.baseline import build_baseline
+from newscat.datasets import load_clean
+from newscat.errors import run_stage
+from newscat.io import StagedOutputs
+from newscat.params import load_params
+from newscat.registry import BASELINE_FILE
+
+
+def main() -> None:
+    params = load_params()
+    labels, texts = load_clean("train")
+    bp = params.baseline
+    model = build_baseline(bp.max_features, bp.ngram_max, bp.C, seed=params.train.seed)
+    start = time.perf_counter()
+    model.fit(texts, labels)
+    seconds = time.perf_counter() - start
+    with StagedOutputs() as out:
+        joblib.dump(model, out.path(BASELINE_FILE))
+    print(f"train_baseline: {seconds:.1f} s of training; saved {BASELINE_FILE}")
+
+
+if __name__ == "__main__":
+    run_stage(main)
