@@ -56,16 +56,6 @@ def write_ag_news_csv(path: Path, rows, gz: bool = False) -> Path:
     return path
 
 
-@pytest.fixture
-def csv_dir(tmp_path) -> Path:
-    """A folder with train.csv.gz (40/class) and test.csv (10/class)."""
-    folder = tmp_path / "ag_news_fixture"
-    folder.mkdir()
-    write_ag_news_csv(folder / "train.csv.gz", fixture_rows(40, seed=1), gz=True)
-    write_ag_news_csv(folder / "test.csv", fixture_rows(10, seed=2))
-    return folder
-
-
 # Tiny dims so a whole `dvc repro` takes seconds.
 TINY_PARAMS = {
     "vectorize": {"max_tokens": 200, "sequence_length": 24},
@@ -73,6 +63,7 @@ TINY_PARAMS = {
     "train": {"epochs": 2, "batch_size": 32, "patience": 1},
     "baseline": {"max_features": 500},
 }
+PYTHON = sys.executable
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", ".dvcignore", ".gitignore"]
 
 
@@ -94,10 +85,13 @@ def set_params(project: Path, overrides: dict) -> None:
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-@pytest.fixture
-def project(tmp_path, csv_dir) -> Path:
-    """A copy of the project in a fresh git repo (one commit), reading the fixture CSVs."""
-    dest = tmp_path / "project"
+def new_project(base: Path, train_per_class: int = 40, test_per_class: int = 10) -> Path:
+    """Fixture CSVs + a copy of the project in its own git repo (one commit), tiny params, reading them."""
+    csv_dir = base / "ag_news_fixture"
+    csv_dir.mkdir(parents=True)
+    write_ag_news_csv(csv_dir / "train.csv.gz", fixture_rows(train_per_class, seed=1), gz=True)
+    write_ag_news_csv(csv_dir / "test.csv", fixture_rows(test_per_class, seed=2))
+    dest = base / "project"
     dest.mkdir()
     for name in PROJECT_FILES:
         src = ROOT / name
@@ -106,8 +100,21 @@ def project(tmp_path, csv_dir) -> Path:
         else:
             shutil.copy2(src, dest / name)
     set_params(dest, {**TINY_PARAMS, "data": {"source": "csv", "csv_dir": str(csv_dir)}})
-    run(["git", "init", "-q"], dest)
-    run(["dvc", "init", "-q"], dest)
-    run(["git", "add", "-A"], dest)
-    run(["git", "commit", "-qm", "fixture project"], dest)
+    for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["git", "add", "-A"],
+                ["git", "commit", "-qm", "fixture project"]):
+        run(cmd, dest)
     return dest
+
+
+def file_bytes(root: Path, patterns: tuple[str, ...]) -> dict[str, bytes]:
+    """{relative path: contents} of every file under root matching one of the glob patterns."""
+    return {str(p.relative_to(root)): p.read_bytes()
+            for pattern in patterns for p in sorted(root.glob(pattern)) if p.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the project in a fresh git repo (one commit), reading its own fixture CSVs.
+    Tests that run the pipeline once and check several things call new_project from a
+    module-scoped fixture instead."""
+    return new_project(tmp_path)

@@ -1,0 +1,173 @@
+"""params.yaml is validated as a whole before any stage does work: every problem is reported
+at once, each naming the key, the value and what would be valid."""
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, run
+from newscat.params import ParamsError, load_params, parse_params
+
+VALID = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+def with_changes(**changes) -> dict:
+    """The project's params.yaml with `group__key=value` changes (value ... removes the key)."""
+    raw = copy.deepcopy(VALID)
+    for dotted, value in changes.items():
+        group, key = dotted.split("__")
+        if value is ...:
+            raw[group].pop(key)
+        else:
+            raw.setdefault(group, {})[key] = value
+    return raw
+
+
+def problems_of(raw) -> str:
+    with pytest.raises(ParamsError) as info:
+        parse_params(raw, "params.yaml")
+    return str(info.value)
+
+
+def test_project_params_are_valid():
+    params = parse_params(VALID)
+    assert params.model.cell in ("lstm", "gru") and params.train.learning_rate > 0
+
+
+@pytest.mark.parametrize("changes, key, suggestion", [
+    ({"model__unit": 64}, "model.unit", "model.units"),
+    ({"train__learning_rat": 0.01}, "train.learning_rat", "train.learning_rate"),
+    ({"data__val_fractoin": 0.2}, "data.val_fractoin", "data.val_fraction"),
+    ({"vectorize__seq_len": 10}, "vectorize.seq_len", None),
+])
+def test_unknown_key_is_named_with_suggestion_and_valid_keys(changes, key, suggestion):
+    message = problems_of(with_changes(**changes))
+    assert f"{key}: unknown key" in message
+    if suggestion:
+        assert f"did you mean '{suggestion}'" in message
+    group = key.split(".")[0]
+    valid_keys = [k for k in VALID[group]]
+    assert all(k in message for k in valid_keys)  # lists what is valid
+
+
+@pytest.mark.parametrize("group, suggestion", [("trian", "train"), ("modle", "model"), ("optimizer", None)])
+def test_unknown_group_is_named(group, suggestion):
+    raw = {**copy.deepcopy(VALID), group: {"epochs": 3}}
+    message = problems_of(raw)
+    assert f"unknown group '{group}'" in message
+    assert "valid groups: data, vectorize, wordclouds, model, train, baseline" in message
+    if suggestion:
+        assert f"did you mean '{suggestion}'" in message
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("train__learning_rate", "1e-3", "is a str, expected a float"),
+    ("train__epochs", True, "is a bool, expected a int"),
+    ("train__batch_size", 32.0, "is a float, expected a int"),
+    ("model__units", "64", "is a str, expected a int"),
+    ("model__dropout", [0.1], "is a list, expected a float"),
+    ("model__cell", 1, "is a int, expected a str"),
+    ("data__seed", None, "is null"),
+    ("baseline__C", False, "is a bool, expected a float"),
+])
+def test_wrong_type_names_key_value_and_expected_type(key, value, expected):
+    message = problems_of(with_changes(**{key: value}))
+    dotted = key.replace("__", ".")
+    assert f"{dotted} = {value!r}" in message
+    assert expected in message
+    assert "valid:" in message
+
+
+def test_learning_rate_written_as_1e_3_in_yaml_gets_a_hint(tmp_path):
+    """PyYAML reads 1e-3 (no dot) as text: the message says how to write it."""
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"learning_rate: [^\s#]+", "learning_rate: 1e-3", text)
+    (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_params(tmp_path / "params.yaml")
+    assert "train.learning_rate = '1e-3'" in str(info.value)
+    assert "0.001" in str(info.value)
+
+
+@pytest.mark.parametrize("key, value, valid", [
+    ("data__val_fraction", 0, "(0, 0.5]"),
+    ("data__val_fraction", 0.6, "(0, 0.5]"),
+    ("data__val_fraction", -0.1, "(0, 0.5]"),
+    ("model__cell", "rnn", "'lstm', 'gru'"),
+    ("data__source", "web", "'tfds', 'csv'"),
+    ("data__on_bad_rows", "ignore", "'error', 'skip'"),
+    ("model__dropout", 1.0, "[0, 1)"),
+    ("train__epochs", 0, ">= 1"),
+    ("train__learning_rate", 0.0, "> 0"),
+    ("vectorize__max_tokens", 2, ">= 3"),
+    ("vectorize__sequence_length", 5000, "[1, 1024]"),
+    ("baseline__ngram_max", 4, "[1, 3]"),
+    ("train__distribute", "tpu", "'none', 'mirrored', 'multi_worker'"),
+])
+def test_out_of_range_names_key_value_and_what_is_valid(key, value, valid):
+    message = problems_of(with_changes(**{key: value}))
+    assert f"{key.replace('__', '.')} = {value!r} is out of range" in message
+    assert valid in message
+
+
+def test_every_problem_is_reported_at_once():
+    raw = with_changes(model__unit=64, model__cell="rnn", train__learning_rate="1e-3",
+                       data__val_fraction=0.6, train__epochs=True)
+    raw["trian"] = {}
+    message = problems_of(raw)
+    assert "6 invalid parameter(s)" in message
+    for part in ("model.unit", "model.cell = 'rnn'", "train.learning_rate = '1e-3'",
+                 "data.val_fraction = 0.6", "train.epochs = True", "unknown group 'trian'"):
+        assert part in message
+
+
+def test_csv_source_needs_csv_dir():
+    message = problems_of(with_changes(data__source="csv", data__csv_dir=None))
+    assert "data.csv_dir is null but data.source is 'csv'" in message
+
+
+@pytest.mark.parametrize("raw", [None, [], "text", 3])
+def test_file_that_is_not_a_mapping(raw):
+    assert "expected a mapping of groups" in problems_of(raw)
+
+
+def test_group_that_is_not_a_mapping():
+    raw = copy.deepcopy(VALID)
+    raw["train"] = [1, 2]
+    assert "train: expected a mapping of keys, got [1, 2]" in problems_of(raw)
+
+
+def test_invalid_yaml_and_missing_file(tmp_path):
+    (tmp_path / "params.yaml").write_text("train: {epochs: [1\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(tmp_path / "params.yaml")
+    with pytest.raises(ParamsError, match="not found"):
+        load_params(tmp_path / "missing.yaml")
+
+
+def test_int_accepted_for_float_and_stored_as_float():
+    params = parse_params(with_changes(baseline__C=10, model__dropout=0))
+    assert params.baseline.C == 10.0 and isinstance(params.baseline.C, float)
+    assert isinstance(params.model.dropout, float)
+
+
+@pytest.mark.parametrize("stage", ["download", "clean", "train_baseline"])
+def test_stage_with_invalid_params_exits_cleanly_before_writing(project, stage):
+    """Exit status 1, the problems on stderr, no traceback, and nothing written."""
+    text = (project / "params.yaml").read_text(encoding="utf-8")
+    (project / "params.yaml").write_text(text.replace("units:", "unit:") + "trian: {}\n", encoding="utf-8")
+    def files():
+        return sorted(p for p in project.rglob("*") if not {".git", "__pycache__"} & set(p.parts))
+    before = files()
+    result = run([sys.executable, f"stages/{stage}.py"], project, check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: params.yaml: 2 invalid parameter(s)" in result.stderr
+    assert "model.unit: unknown key (did you mean 'model.units'?)" in result.stderr
+    assert "unknown group 'trian'" in result.stderr
+    assert files() == before and not (project / "data").exists()

@@ -1,0 +1,55 @@
+"""Cleaning rules: artifacts decoded, punctuation/digits removed, stopwords dropped."""
+
+import pytest
+
+from newscat.text import clean_text, decode_artifacts, english_stopwords, join_title_description
+
+STOP = frozenset({"the", "a", "of", "s", "t", "and", "is", "don"})
+
+
+@pytest.mark.parametrize("raw, decoded", [
+    ("Profit #36;5 million", "profit $5 million"),
+    ("quot;Hello quot; world", '"hello " world'),
+    ("&quot;Quoted&quot;", '"quoted"'),
+    ("&lt;b&gt;Bold&lt;/b&gt; news", " bold  news"),
+    ("AT&amp;T deal", "at&t deal"),
+    ("line one\\line two", "line one line two"),
+    ('<a href="http://x.com/y">Reuters</a> said', " reuters  said"),
+    ("it#39;s", "it's"),
+    ("&amp;lt;b&amp;gt;x", " x"),
+    ("caf&eacute; &#8212; menu", "caf  menu"),
+])
+def test_decode_artifacts(raw, decoded):
+    assert decode_artifacts(raw).split() == decoded.split()  # spacing is irrelevant downstream
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("The Price of OIL is UP", "price oil up"),
+    ("Stocks fell 3.5% on Monday, 2004!", "stocks fell on monday"),
+    ("The company's CEO don't care", "company ceo care"),
+    ("Profit #36;5 million", "profit million"),
+    ("&lt;b&gt;Update&lt;/b&gt; Oil", "update oil"),
+    ("U.S. e-mail", "u e mail"),
+    ("Zürich banks", "zürich banks"),
+    ("snake_case and_more", "snake case more"),
+    ("", ""),
+    ("   \t  ", ""),
+    ("1234 !!! ???", ""),
+    ("the a of", ""),
+])
+def test_clean_text(raw, cleaned):
+    assert clean_text(raw, STOP) == cleaned
+
+
+def test_html_tag_words_do_not_leak():
+    assert "href" not in clean_text('<A HREF="http://www.reuters.com/x">Reuters</A>', STOP)
+
+
+def test_nltk_english_stopwords_are_used():
+    words = english_stopwords()
+    assert {"the", "and", "is", "s", "t"} <= words
+    assert len(words) >= 150
+
+
+def test_title_is_kept():
+    assert clean_text(join_title_description("Sox Win", "Boston beat New York."), STOP) == "sox win boston beat new york"
