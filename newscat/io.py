@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -28,6 +29,8 @@ class StagedOutputs:
 
     def path(self, final: str | Path) -> Path:
         final = Path(final)
+        if final in self._pending:  # asked twice: the same temporary path, not a leaked one
+            return self._pending[final]
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".tmp-{uuid.uuid4().hex[:8]}.{final.name}")  # keeps the suffix (Keras checks it)
         self._pending[final] = tmp
@@ -37,12 +40,16 @@ class StagedOutputs:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
+        missing = [final for final, tmp in self._pending.items() if not tmp.exists()]
+        if exc_type is None and not missing:
             for final, tmp in self._pending.items():
                 _replace(tmp, final)
-        else:
-            for tmp in self._pending.values():
-                _remove(tmp)
+            return
+        for tmp in self._pending.values():
+            _remove(tmp)
+        if exc_type is None:  # check all before moving any: a missing one must not leave a mix
+            raise RuntimeError(f"stage declared output(s) {', '.join(map(str, missing))} "
+                               "but never wrote them; nothing was replaced")
 
 
 def _remove(path: Path) -> None:
@@ -63,6 +70,44 @@ def _replace(tmp: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, final)
+
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp; what zipfile's writestr(str) avoids
+
+
+def make_keras_archive_reproducible(path: Path) -> None:
+    """Rewrite a .keras zip so the same model gives the same bytes.
+
+    Keras stamps the save time into metadata.json ("date_saved") and into the zip header of
+    model.weights.h5, and writes id() of Python objects (memory addresses) into config.json as
+    "shared_object_id", so an unchanged model would otherwise get a new hash on every save and
+    make DVC rerun everything downstream. The ids only let a loader build an object referenced
+    twice once; the models here share no stateful object through them (only initializers and
+    the immutable dtype policy), so dropping them loads the same model. A model restored from
+    a checkpoint then also saves to the same bytes as one trained in a single run.
+    Entries, their order and compression are kept.
+    """
+    with zipfile.ZipFile(path) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w") as zf:
+        for info, data in entries:
+            if info.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata["date_saved"] = "1980-01-01@00:00:00"
+                data = json.dumps(metadata).encode()
+            elif info.filename == "config.json":
+                data = json.dumps(_without_key(json.loads(data), "shared_object_id")).encode()
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+            fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
+            zf.writestr(fixed, data)
+
+
+def _without_key(value, key: str):
+    if isinstance(value, dict):
+        return {k: _without_key(v, key) for k, v in value.items() if k != key}
+    if isinstance(value, list):
+        return [_without_key(v, key) for v in value]
+    return value
 
 
 def write_json(path: Path, data: object) -> None:

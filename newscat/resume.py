@@ -44,6 +44,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.early_stopping = early_stopping
         self.fingerprint = fingerprint
         self.resumed_state = resumed_state
+        # Every completed epoch's logs, so a resumed run can replay them into a fresh DVCLive
+        # history (DVCLive's own resume depends on whether it logged before the kill).
+        self.history: list[dict] = list((resumed_state or {}).get("history", []))
 
     def on_train_begin(self, logs=None):
         # EarlyStopping.on_train_begin (which runs first) has just reset its state: put it back.
@@ -61,9 +64,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if es.best_weights is not None:
             np.savez(tmp / "best_weights.npz", *es.best_weights)
         best = None if es.best is None else float(es.best)
+        self.history = self.history[:epoch] + [{k: float(v) for k, v in (logs or {}).items()}]
         (tmp / "state.json").write_text(json.dumps({
             "fingerprint": self.fingerprint, "epochs_done": epoch + 1,
-            "best": best, "wait": es.wait, "best_epoch": es.best_epoch}))
+            "best": best, "wait": es.wait, "best_epoch": es.best_epoch,
+            # EarlyStopping (which runs before this callback) ended training at this epoch:
+            # a run killed before saving its outputs must not train on when resumed.
+            "stopped": bool(self.model.stop_training), "history": self.history}))
         old = self.directory.with_name(self.directory.name + ".old")
         if self.directory.exists():
             self.directory.rename(old)

@@ -22,6 +22,9 @@ def main() -> None:
     start = time.perf_counter()
     model.fit(texts, labels)
     seconds = time.perf_counter() - start
+    # scikit-learn caches id(stop_words), a memory address, on the vectorizer: drop it so the
+    # same model pickles to the same bytes in every process (it is re-derived when needed).
+    vars(model.named_steps["tfidf"]).pop("_stop_words_id", None)
     with StagedOutputs() as out:
         joblib.dump(model, out.path(BASELINE_FILE))
     print(f"train_baseline: {seconds:.1f} s of training; saved {BASELINE_FILE}")

@@ -1,0 +1,123 @@
+"""predict never crashes on odd input: empty or whitespace-only text, control characters,
+non-English scripts, emoji, 100k-character text. Every text gets a class and probabilities
+that sum to 1, from the RNN and from the baseline."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import new_project, run
+from newscat import CLASS_NAMES
+
+ODD_TEXTS = {
+    "empty": "",
+    "spaces": "   ",
+    "whitespace_mix": "\t\n\r\u00a0\u2003",
+    "punctuation_digits": "!!! 123 ... $$$ 4.5%",
+    "only_stopwords": "the and of to a in is",
+    "unknown_words": "zyxwv qwerty plugh xyzzy",
+    "cyrillic": "Президент подписал новый закон о бюджете",
+    "cjk": "中国股市今天大幅上涨，投资者信心增强",
+    "arabic": "أعلنت الحكومة عن ميزانية جديدة",
+    "emoji": "🚀🔥💰📈 ⚽️🏆",
+    "control_chars": "\x00\x01\x1b[31mred\x7f",
+    "html_artifacts": "&lt;b&gt;quot;#36;&amp;\\",
+    "very_long": ("shares profit investors earnings " * 3200)[:100_000],
+    "long_unbroken": "a" * 100_000,
+    "in_domain": "Striker scores twice as league leaders win championship playoff",
+}
+MODELS = ("lstm", "baseline")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A project with a tiny trained LSTM and baseline; the test process works inside it."""
+    project = new_project(tmp_path_factory.mktemp("predict"))
+    run(["dvc", "repro", "train_lstm", "train_baseline"], project)
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        yield project
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.fixture(scope="module")
+def probabilities(trained):
+    """{model: [len(ODD_TEXTS), 4]} from one predict_proba call per model."""
+    from newscat.params import load_params
+    from newscat.predict import predict_proba
+
+    seq_len = load_params().vectorize.sequence_length
+    return {name: np.asarray(predict_proba(name, list(ODD_TEXTS.values()), seq_len)) for name in MODELS}
+
+
+def assert_distribution(row):
+    assert row.shape == (len(CLASS_NAMES),)
+    assert np.all(np.isfinite(row)) and np.all(row >= 0) and np.all(row <= 1)
+    assert row.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("case", list(ODD_TEXTS))
+def test_odd_text_gets_a_probability_distribution(probabilities, model, case):
+    row = probabilities[model][list(ODD_TEXTS).index(case)]
+    assert_distribution(row)
+    assert 0 <= int(row.argmax()) < len(CLASS_NAMES)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_one_row_per_text(probabilities, model):
+    assert probabilities[model].shape == (len(ODD_TEXTS), len(CLASS_NAMES))
+
+
+@pytest.mark.parametrize("case", ["empty", "very_long", "emoji"])
+def test_odd_text_alone_is_classified_like_in_a_batch(trained, probabilities, case):
+    """A batch of one odd text (every row padding-only, or full length) works and gives the
+    same answer as inside a batch: trimming padding per batch does not change results."""
+    from newscat.params import load_params
+    from newscat.predict import predict_proba
+
+    alone = np.asarray(predict_proba("lstm", [ODD_TEXTS[case]], load_params().vectorize.sequence_length))
+    assert alone.shape == (1, len(CLASS_NAMES))
+    assert_distribution(alone[0])
+    np.testing.assert_allclose(alone[0], probabilities["lstm"][list(ODD_TEXTS).index(case)], atol=1e-5)
+
+
+def test_texts_without_known_words_get_the_same_answer(probabilities):
+    """Texts that clean to nothing (whitespace, stopwords, emoji, punctuation) all become one
+    [UNK] token, exactly like the empty text."""
+    rows = probabilities["lstm"]
+    names = list(ODD_TEXTS)
+    reference = rows[names.index("empty")]
+    for case in ("spaces", "whitespace_mix", "only_stopwords", "emoji", "punctuation_digits"):
+        np.testing.assert_allclose(rows[names.index(case)], reference, atol=1e-6)
+
+
+@pytest.mark.parametrize("model", ["lstm", "baseline"])
+def test_cli_classifies_every_line_of_an_odd_file(trained, model):
+    """`python -m newscat.predict --file` on a file with empty lines, odd scripts, invalid
+    UTF-8 and a 100k-character line: one JSON answer per line, exit status 0."""
+    lines = [ODD_TEXTS[c] for c in ("empty", "cyrillic", "cjk", "emoji", "very_long", "in_domain")]
+    path = trained / "odd_input.txt"
+    path.write_bytes(b"\n".join(line.encode() for line in lines) + b"\n\xff\xfe broken \xc3 bytes\n")
+    result = run([sys.executable, "-m", "newscat.predict", "--model", model, "--json", "--file", str(path)],
+                 trained)
+    answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(answers) == len(lines) + 1
+    assert "Traceback" not in result.stderr
+    for answer in answers:
+        assert answer["class"] in CLASS_NAMES
+        assert answer["probability"] == max(answer["probabilities"].values())
+        assert sum(answer["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_cli_with_empty_argument_text(trained):
+    """An explicit empty argument is a text (an empty one): it gets a class."""
+    result = run([sys.executable, "-m", "newscat.predict", "--model", "baseline", "--json", ""], trained)
+    answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(answers) == 1 and answers[0]["text"] == "" and answers[0]["class"] in CLASS_NAMES
