@@ -15,6 +15,9 @@ import numpy as np
 import tensorflow as tf
 
 VAL_BATCH = 1024  # evaluation batch: no gradients, so bigger batches are only faster
+# Train batches are sorted by length within windows of this many batches (0: off), so that
+# trimming each batch to its longest row removes most padding: ~1.6-2x fewer RNN time steps.
+BUCKET_BATCHES = 16
 
 
 def trim_padding(x, y):
@@ -23,19 +26,52 @@ def trim_padding(x, y):
     return x[:, :tf.maximum(longest, 1)], y
 
 
+def row_lengths(x: np.ndarray) -> np.ndarray:
+    """Real tokens per row (rows are right-padded with the padding id 0)."""
+    return np.count_nonzero(x, axis=1).astype(np.int64)
+
+
+def epoch_batches(lengths: tf.Tensor, batch_size: int, seed: int, epoch,
+                  bucket_batches: int = 0) -> tf.data.Dataset:
+    """Row indices of epoch `epoch`, one vector per batch: a pure function of (seed, epoch).
+
+    The rows are shuffled with the stateless seed (seed, epoch). With bucket_batches > 0,
+    that order is cut into windows of bucket_batches * batch_size rows, each window is
+    sorted by row length (stable sort), cut into batches, and the epoch's batches are
+    shuffled again (seed folded from (seed, epoch)). A batch then holds rows of similar
+    length, so trimming it to its longest row removes most of the padding, while which rows
+    meet in a batch is still drawn afresh every epoch.
+    """
+    n = int(lengths.shape[0])
+    pair = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+    order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=pair)
+    if bucket_batches <= 0:
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+    window = batch_size * bucket_batches
+    longest = tf.reduce_max(lengths) + 1
+    key = tf.cast(tf.range(n) // window, tf.int64) * longest + tf.gather(lengths, order)
+    order = tf.gather(order, tf.argsort(key, stable=True))
+    batch_order = tf.random.experimental.stateless_shuffle(
+        tf.range(math.ceil(n / batch_size)), seed=tf.random.experimental.stateless_fold_in(pair, 1))
+    return (tf.data.Dataset.from_tensor_slices(batch_order)
+            .map(lambda b: order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]))
+
+
 def train_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-                  first_epoch: int, epochs: int) -> tf.data.Dataset:
-    """Shuffled batches for epochs [first_epoch, epochs), epoch e shuffled by seed (seed, e)."""
-    n = len(x)
+                  first_epoch: int, epochs: int, bucket_batches: int | None = None) -> tf.data.Dataset:
+    """Shuffled, padding-trimmed batches for epochs [first_epoch, epochs); epoch e depends on (seed, e) only."""
+    bucket_batches = BUCKET_BATCHES if bucket_batches is None else bucket_batches
     x_all, y_all = tf.constant(x), tf.constant(y)
+    lengths = tf.constant(row_lengths(x))
 
     def one_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([seed, epoch]))
-        return (tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-                .map(lambda idx: (tf.gather(x_all, idx), tf.gather(y_all, idx))))
+        return epoch_batches(lengths, batch_size, seed, epoch, bucket_batches)
 
-    epochs_ds = tf.data.Dataset.range(first_epoch, epochs)
-    return (epochs_ds.flat_map(one_epoch)
+    def gather(idx):
+        return tf.gather(x_all, idx), tf.gather(y_all, idx)
+
+    return (tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+            .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .map(trim_padding, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE))
 
@@ -44,6 +80,16 @@ def eval_batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = V
     y = np.zeros(len(x), np.int64) if y is None else y
     return (tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
             .map(trim_padding).prefetch(tf.data.AUTOTUNE))
+
+
+def predict_by_length(model, x: np.ndarray, batch_size: int = VAL_BATCH) -> np.ndarray:
+    """model.predict over x in order of row length (rows returned in x's order): each batch
+    then holds rows of similar length and trimming removes most padding. Same predictions."""
+    order = np.argsort(row_lengths(x), kind="stable")
+    probabilities = model.predict(eval_batches(x[order], batch_size=batch_size), verbose=0)
+    out = np.empty_like(probabilities)
+    out[order] = probabilities
+    return out
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:

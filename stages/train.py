@@ -17,7 +17,7 @@ from pathlib import Path
 from newscat.datasets import load_vectorized
 from newscat.errors import PipelineError, run_stage
 from newscat.features import load_vocabulary
-from newscat.io import StagedOutputs
+from newscat.io import StagedOutputs, make_keras_archive_reproducible
 from newscat.model import CELLS
 from newscat.registry import keras_model_path, live_dir, weights_path
 from newscat.params import load_params
@@ -60,6 +60,8 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
                                        seed=tp.seed), None
             compile_model(model, tp.learning_rate)
     first_epoch = state["epochs_done"] if state else 0
+    # Killed after early stopping (or the last epoch) but before saving: train no further.
+    last_epoch = first_epoch if state and state.get("stopped") else tp.epochs
 
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp.patience,
                                                    restore_best_weights=True)
@@ -71,13 +73,18 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
         from dvclive import Live
         from dvclive.keras import DVCLiveCallback
 
-        live = Live(live_dir, dvcyaml=False, save_dvc_exp=False, resume=first_epoch > 0)
-        callbacks.append(DVCLiveCallback(live=live))
+        # Always a fresh history; a resumed run replays the epochs its checkpoint logged, so the
+        # DVCLive files equal an uninterrupted run's whether or not DVCLive wrote before the kill.
+        live = Live(live_dir, dvcyaml=False, save_dvc_exp=False)
+        live_callback = DVCLiveCallback(live=live)
+        for epoch, logs in enumerate(state.get("history", []) if state else []):
+            live_callback.on_epoch_end(epoch, logs)
+        callbacks.append(live_callback)
 
     start = time.perf_counter()
     model.fit(train_batches(x_train, y_train, tp.batch_size, tp.seed, first_epoch, tp.epochs),
               steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size),
-              initial_epoch=first_epoch, epochs=tp.epochs,
+              initial_epoch=first_epoch, epochs=last_epoch,
               validation_data=eval_batches(x_val, y_val), callbacks=callbacks,
               verbose=1 if sys.stdout.isatty() else 2)
     seconds = time.perf_counter() - start
@@ -98,7 +105,9 @@ def main() -> None:
     model, seconds = train(cell, params, live_dir=str(live_dir(cell)),
                            checkpoint_dir=CHECKPOINT_ROOT / f"train_{cell}")
     with StagedOutputs() as out:
-        model.save(out.path(keras_model_path(cell)))
+        model_file = out.path(keras_model_path(cell))
+        model.save(model_file)
+        make_keras_archive_reproducible(model_file)
         model.save_weights(out.path(weights_path(cell)))
     print(f"train_{cell}: {seconds:.1f} s of training; saved {keras_model_path(cell)} and {weights_path(cell)}")
 
