@@ -27,14 +27,18 @@ class ScaledDotProductSelfAttention(layers.Layer):
     No learned projections: the RNN below already learns the representation; the layer only
     lets every position look at every real (unpadded) position. Padded positions are masked
     out of the keys, and the input mask is passed on so the pooling after it skips them too.
-    Call with return_attention_scores=True to also get the [batch, query, key] weights.
+    With return_attention_scores=True it also returns the [batch, query, key] weights.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, return_attention_scores: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
+        self.return_attention_scores = return_attention_scores
 
-    def call(self, inputs, mask=None, return_attention_scores=False):
+    def get_config(self):
+        return {**super().get_config(), "return_attention_scores": self.return_attention_scores}
+
+    def call(self, inputs, mask=None):
         depth = ops.cast(ops.shape(inputs)[-1], inputs.dtype)
         scores = ops.matmul(inputs, ops.transpose(inputs, (0, 2, 1))) / ops.sqrt(depth)
         if mask is not None:
@@ -42,7 +46,7 @@ class ScaledDotProductSelfAttention(layers.Layer):
             scores = ops.where(key_is_real, scores, ops.cast(MASKED_SCORE, scores.dtype))
         weights = ops.softmax(scores, axis=-1)
         outputs = ops.matmul(weights, inputs)
-        return (outputs, weights) if return_attention_scores else outputs
+        return (outputs, weights) if self.return_attention_scores else outputs
 
     def compute_mask(self, inputs, mask=None):
         return mask
@@ -64,8 +68,17 @@ def build_model(cell: str, vocab_size: int, embedding_dim: int, units: int, drop
 
 
 def attention_model(model: keras.Model) -> keras.Model:
-    """A second model sharing `model`'s layers that outputs (probabilities, attention weights)."""
-    attention = model.get_layer("attention")
-    rnn_outputs = attention.input
-    _, weights = attention(rnn_outputs, return_attention_scores=True)
-    return keras.Model(model.inputs, [model.outputs[0], weights])
+    """A second model, sharing `model`'s layers and weights, that outputs
+    (probabilities, attention weights [batch, query, key]).
+
+    The attention layer has no weights, so a twin instance that also returns its weights
+    computes exactly what the trained one does (Keras cannot give one layer a second,
+    differently shaped output)."""
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    x = model.get_layer("embedding")(token_ids)
+    x = next(layer for layer in model.layers if layer.name.startswith("bi_"))(x)
+    x, weights = ScaledDotProductSelfAttention(return_attention_scores=True, name="attention")(x)
+    x = model.get_layer("masked_mean")(x)
+    x = model.get_layer("dropout")(x)
+    probabilities = model.get_layer("probabilities")(x)
+    return keras.Model(token_ids, [probabilities, weights], name=f"{model.name}_with_attention")

@@ -1,0 +1,117 @@
+"""End to end on fixture data: `dvc repro` builds every declared output, a second repro runs
+nothing, a param change reruns exactly the stages that read it, `dvc exp run -S model.cell=gru`
+reruns evaluate alone, `dvc metrics diff` shows the switch, and predict classifies new text."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from conftest import PYTHON, new_project, run, set_params
+
+RAN = re.compile(r"Running stage '([a-z_]+)'")
+
+
+def ran(result) -> set[str]:
+    return set(RAN.findall(result.stdout))
+
+
+def declared_outputs(project) -> list[str]:
+    """Every out, metric and plot path of every stage in dvc.yaml."""
+    paths = []
+    for stage in yaml.safe_load((project / "dvc.yaml").read_text())["stages"].values():
+        for kind in ("outs", "metrics", "plots"):
+            paths += [next(iter(e)) if isinstance(e, dict) else e for e in stage.get(kind, [])]
+    return paths
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """Runs the whole story once; each test checks one chapter of it."""
+    project = new_project(tmp_path_factory.mktemp("pipeline"))
+    steps = {"repro": run(["dvc", "repro"], project)}
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "lstm headline"], project)
+    steps["noop"] = run(["dvc", "repro"], project)
+    steps["exp"] = run(["dvc", "exp", "run", "-S", "model.cell=gru"], project)
+    steps["headline"] = json.loads((project / "metrics" / "metrics.json").read_text())
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "gru headline"], project)
+    steps["diff"] = run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], project)
+    steps["predict"] = run([PYTHON, "-m", "newscat.predict", "--json", "striker scores in cup final",
+                            "shares fall as investors fear quarterly losses", ""], project)
+    set_params(project, {"vectorize": {"max_tokens": 20}})  # < the fixture vocabulary
+    steps["status"] = json.loads(run(["dvc", "status", "--json"], project).stdout)
+    steps["vectorize"] = run(["dvc", "repro", "vectorize"], project)
+    steps["status_after"] = json.loads(run(["dvc", "status", "--json"], project).stdout)
+    return project, steps
+
+
+def test_repro_runs_every_stage_and_writes_every_declared_output(pipeline):
+    project, steps = pipeline
+    stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+    assert ran(steps["repro"]) == set(stages)
+    missing = [p for p in declared_outputs(project) if not (project / p).exists()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("figure", [
+    "training_wordclouds.png", "test_wordclouds.png", "cleaned_training_wordclouds.png",
+    "cleaned_test_wordclouds.png", "training_dist.png", "test_dist.png", "lstm_attention_acc_loss.png",
+    "gru_attention_acc_loss.png", "Confusion_matrix_LSTM+Attention.png", "Confusion_matrix_GRU+Attention.png",
+    "attention_examples.png"])
+def test_figure_is_a_png(pipeline, figure):
+    project, _ = pipeline
+    assert (project / "Figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_metrics_files_hold_scores_of_every_test_row(pipeline):
+    project, _ = pipeline
+    data = json.loads((project / "metrics" / "data.json").read_text())
+    for name in ("lstm", "gru", "baseline"):
+        scores = json.loads((project / "metrics" / f"{name}.json").read_text())
+        assert scores["test_rows"] == data["clean"]["rows"]["test"]["total"]
+        assert 0.0 <= scores["accuracy"] <= 1.0 and 0.0 <= scores["macro"]["f1"] <= 1.0
+
+
+def test_second_repro_runs_nothing(pipeline):
+    _, steps = pipeline
+    assert ran(steps["noop"]) == set()
+
+
+def test_switching_headline_reruns_evaluate_alone(pipeline):
+    _, steps = pipeline
+    assert ran(steps["exp"]) == {"evaluate"}
+    assert steps["headline"]["model"] == "gru"
+
+
+def test_metrics_diff_between_commits_lists_exactly_the_changed_metrics(pipeline):
+    project, steps = pipeline
+    diff = json.loads(steps["diff"].stdout)
+    lstm, gru = (json.loads((project / "metrics" / f"{m}.json").read_text()) for m in ("lstm", "gru"))
+    differing = {key for key, value in (("accuracy", lstm["accuracy"] != gru["accuracy"]),
+                                        ("macro_f1", lstm["macro"]["f1"] != gru["macro"]["f1"])) if value}
+    assert set(diff) == {"metrics/metrics.json"}  # the per-model files did not change
+    assert set(diff["metrics/metrics.json"]) == {"model"} | differing
+    assert diff["metrics/metrics.json"]["model"] == {"old": "lstm", "new": "gru"} | (
+        {"diff": None} if "diff" in diff["metrics/metrics.json"]["model"] else {})
+
+
+def test_max_tokens_change_touches_vectorize_and_its_dependents_only(pipeline):
+    _, steps = pipeline
+    assert set(steps["status"]) == {"vectorize"}  # the only stage that reads the param
+    assert ran(steps["vectorize"]) == {"vectorize"}
+    # then what reads its outputs is out of date; the data stages and the baseline are not
+    assert set(steps["status_after"]) == {"train_lstm", "train_gru", "evaluate", "export"}
+
+
+def test_predict_prints_one_class_per_text(pipeline):
+    _, steps = pipeline
+    lines = [json.loads(line) for line in steps["predict"].stdout.splitlines()]
+    assert [line["text"] for line in lines] == ["striker scores in cup final",
+                                                "shares fall as investors fear quarterly losses", ""]
+    for line in lines:
+        assert line["class"] in ("World", "Sports", "Business", "Sci/Tech")
+        assert line["probability"] == max(line["probabilities"].values())

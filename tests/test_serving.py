@@ -1,0 +1,179 @@
+"""The exported SavedModel: in-graph cleaning equals newscat.text, and the reloaded model
+(in a fresh process, without our code) predicts what the Keras model predicts."""
+
+import json
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import fixture_rows
+from newscat.data import load_csv_splits
+from newscat.features import encode, make_encoder
+from newscat.model import build_model
+from newscat.serving import NON_LETTERS_RE2, RawTextPipeline, clean_tokens, export_serving, stopword_table
+from newscat.text import NON_LETTERS, clean_text, english_stopwords, join_title_description
+
+REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ag_news_dev"
+MIN_IDENTICAL = 0.999
+TRICKY = [
+    "Profit #36;5 million", "Shares &#36;12 higher", "quot;Hello quot; world", "&quot;Quoted&quot;",
+    "&lt;b&gt;Bold&lt;/b&gt; news", "AT&amp;T deal", "&amp;lt;b&amp;gt;x", "it#39;s the company#39;s",
+    "line one\\line two\\\\three", '<a href="http://x.com/y">Reuters</a> said', "caf&eacute; &#8212; menu",
+    "<p>Tag</p><br/>", "a < b > c", "&nbsp;&nbsp;", "Zürich, São Paulo, Ångström, İstanbul",
+    "ΟΔΟΣ ΣΑΣ", "МОСКВА (Reuters)", "北京 東京", "naïve café résumé", "e\u0301clair (combining accent)",
+    "m² and 2½ and Ⅻ", "snake_case and_more", "U.S. e-mail, $5.2bn; 3.5% (est.)!", "1234 !!! ???",
+    "The company's CEO don't care", "", "   \t\n  ", "the a of", "O'Neil's \"hit\" -- 'ok'", "tab\tnew\nline",
+    "WORLD NEWS", "x&y;z", "&", ";", "<", "\\", "#36;", "quot;", "&lt;b&gt;",
+]
+
+
+@pytest.fixture(scope="module")
+def stopwords():
+    return english_stopwords()
+
+
+def graph_clean(texts, stopwords) -> list[list[str]]:
+    import tensorflow as tf
+
+    tokens = clean_tokens(tf.constant(texts, dtype=tf.string), stopword_table(stopwords))
+    return [[t.decode("utf-8") for t in row] for row in tokens.to_list()]
+
+
+def assert_parity(texts, stopwords, what: str) -> tuple[int, int]:
+    """Python vs graph tokens for every text; >= 99.9% identical, any difference listed."""
+    expected = [clean_text(t, stopwords).split() for t in texts]
+    got = graph_clean(texts, stopwords)
+    differ = [(i, texts[i], e, g) for i, (e, g) in enumerate(zip(expected, got)) if e != g]
+    same = len(texts) - len(differ)
+    listing = "\n".join(f"  row {i}: {t!r}\n    python {e}\n    graph  {g}" for i, t, e, g in differ[:50])
+    assert same >= MIN_IDENTICAL * len(texts), f"{what}: {same}/{len(texts)} identical; differing:\n{listing}"
+    print(f"\n{what}: {same}/{len(texts)} rows identical" + (f"; differing:\n{listing}" if differ else ""))
+    return len(texts), same
+
+
+def test_parity_on_fixture_and_tricky_texts(stopwords):
+    rows = fixture_rows(50, seed=3)
+    texts = [join_title_description(t, d) for _, t, d in rows] + TRICKY
+    texts += [t.upper() for t in TRICKY] + [f"{a} {b}" for a, b in zip(TRICKY, TRICKY[1:])]
+    n, same = assert_parity(texts, stopwords, "fixture + tricky")
+    assert same == n  # hand-made cases: no excuse for a single difference
+
+
+@pytest.mark.skipif(not REAL_SAMPLE.is_dir(), reason=f"{REAL_SAMPLE} not present")
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_parity_on_real_sample(split, stopwords):
+    splits, problems = load_csv_splits(REAL_SAMPLE)
+    assert not problems.items, problems.summary()
+    assert_parity([join_title_description(t, d) for _, t, d in splits[split]], stopwords,
+                  f"{REAL_SAMPLE.name}/{split}")
+
+
+def test_non_letter_patterns_agree_on_every_code_point():
+    """Python's [\\W\\d_] and the RE2 twin classify each code point alike, except those that
+    only the newer Unicode tables of RE2 know (unassigned, Cn, in Python's unicodedata)."""
+    import re
+
+    import tensorflow as tf
+
+    chars = [chr(c) for c in range(1, 0x30000) if not 0xD800 <= c <= 0xDFFF]
+    python_splits = [bool(re.fullmatch(NON_LETTERS, c)) for c in chars]
+    graph_splits = tf.strings.regex_replace(chars, NON_LETTERS_RE2, "").numpy() == b""
+    differ = [c for c, p, g in zip(chars, python_splits, graph_splits)
+              if p != g and unicodedata.category(c) != "Cn"]
+    assert not differ, [f"U+{ord(c):04X} {unicodedata.category(c)}" for c in differ[:20]]
+
+
+# Capital letters new in Unicode 14 (Python 3.11's tables) that TensorFlow's ICU does not
+# lowercase yet: Glagolitic, Latin extended-D and Vithkuqi. No news text uses them.
+LOWER_UNKNOWN_TO_TF = {0x2C2F, 0xA7C0, 0xA7D0, 0xA7D6, 0xA7D8, *range(0x10570, 0x10596)}
+
+
+def test_lowercase_agrees_on_every_code_point():
+    import tensorflow as tf
+
+    chars = [chr(c) for c in range(1, 0x30000) if not 0xD800 <= c <= 0xDFFF]
+    lowered = tf.strings.lower(chars, encoding="utf-8").numpy()
+    differ = [c for c, g in zip(chars, lowered) if c.lower() != g.decode("utf-8") and ord(c) not in LOWER_UNKNOWN_TO_TF]
+    assert not differ, [f"U+{ord(c):04X} {c!r}: python {c.lower()!r}" for c in differ[:20]]
+
+
+# --- the exported model ---------------------------------------------------------------------
+
+VOCAB = ["shares", "profit", "coach", "season", "minister", "election", "software", "internet", "million"]
+SEQ_LEN = 12
+TEXTS = ["Shares and profit up #36;5 million", "COACH says the season is over", "the of and", "",
+         "Minister wins &lt;b&gt;election&lt;/b&gt;", "Unknown words only", "software " * 30,
+         "internet quot;software quot; profit\\coach"]
+# float32: the same ops on the same ids in both; only the reduction order over a differently
+# padded length may change (padded positions contribute exact zeros), i.e. a few ulp of
+# values <= 1 (float32 eps 1.2e-7). 1e-6 allows that and nothing a real difference would give.
+ATOL = 1e-6
+
+LOAD_AND_PREDICT = """
+import json, sys
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+texts = tf.constant(json.loads(sys.argv[2]), dtype=tf.string)
+by_endpoint = loaded.serve(texts)["probabilities"].numpy()
+by_signature = loaded.signatures["serving_default"](texts=texts)["probabilities"].numpy()
+print(json.dumps({"serve": by_endpoint.tolist(), "signature": by_signature.tolist(),
+                  "newscat_imported": any(m.startswith("newscat") for m in sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_export_reloads_in_fresh_process_with_keras_predictions(cell, tmp_path, stopwords):
+    model = build_model(cell, vocab_size=len(VOCAB) + 2, embedding_dim=8, units=4, dropout=0.5, seed=1)
+    expected = model.predict(encode(make_encoder(VOCAB, SEQ_LEN), [clean_text(t, stopwords) for t in TEXTS]),
+                             verbose=0)
+    in_process = RawTextPipeline(model, VOCAB, SEQ_LEN, stopwords)(TEXTS)["probabilities"].numpy()
+    np.testing.assert_allclose(in_process, expected, rtol=0, atol=ATOL)
+
+    export_serving(model, VOCAB, SEQ_LEN, tmp_path / "serving", stopwords)
+    result = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "serving"), json.dumps(TEXTS)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not out["newscat_imported"]
+    for key in ("serve", "signature"):
+        got = np.asarray(out[key], dtype=np.float32)
+        assert got.shape == (len(TEXTS), 4)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL, err_msg=key)
+    assert len(set(np.round(expected[:, 0], 6))) > 3  # the texts really get different predictions
+
+
+BUILD_AND_EXPORT = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import keras
+from newscat.model import build_model
+from newscat.serving import export_serving
+keras.utils.set_random_seed(7)
+model = build_model("lstm", vocab_size=11, embedding_dim=4, units=3, dropout=0.1)
+export_serving(model, ["shares", "profit", "coach", "season", "minister", "election", "software", "internet", "million"],
+               12, sys.argv[1], frozenset({"the", "of"}))
+"""
+
+
+def test_same_model_exports_to_identical_bytes_in_two_processes(tmp_path):
+    """An unchanged model must not look changed to DVC: variable order (which follows the
+    traced function's captures) and fingerprint.pb's uuid used to differ from run to run."""
+    root = str(Path(__file__).resolve().parents[1])
+    for name in ("a", "b"):
+        result = subprocess.run([sys.executable, "-c", BUILD_AND_EXPORT, str(tmp_path / name), root],
+                                capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert [f for f in files if (tmp_path / "a" / f).read_bytes() != (tmp_path / "b" / f).read_bytes()] == []
+
+
+def test_rows_without_known_tokens_get_one_unk(stopwords):
+    model = build_model("gru", vocab_size=len(VOCAB) + 2, embedding_dim=4, units=2, dropout=0.0)
+    ids = RawTextPipeline(model, VOCAB, SEQ_LEN, stopwords).ids(["", "the of", "shares zzz", "zzz shares"]).numpy()
+    assert ids.shape == (4, SEQ_LEN) and ids.dtype == np.int32
+    assert ids[:, :3].tolist() == [[1, 0, 0], [1, 0, 0], [2, 1, 0], [1, 2, 0]]
