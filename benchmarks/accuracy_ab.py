@@ -21,7 +21,8 @@ import newscat.training as training  # noqa: E402
 from newscat.datasets import load_vectorized  # noqa: E402
 from newscat.params import load_params  # noqa: E402
 
-DEFAULT = ["lstm:0:128:0.001", "lstm:16:128:0.001", "gru:0:128:0.001", "gru:16:128:0.001"]
+DEFAULT = ["lstm:0:128:0.001", "gru:0:128:0.001",    # before: the first params, no bucketing
+           "lstm:16:512:0.005", "gru:16:512:0.005"]  # after: the defaults now
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ read from the TF_CONFIG environment variable. train.batch_size stays the global 
 
 from __future__ import annotations
 
+import json
 import os
 
 import tensorflow as tf
@@ -25,3 +26,16 @@ def strategy_for(distribute: str) -> tf.distribute.Strategy:
                                 "variable (cluster workers and this task's index); see README")
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise PipelineError(f"train.distribute: {distribute!r} is not one of none, mirrored, multi_worker")
+
+
+def is_chief() -> bool:
+    """Whether this process writes the outputs. Under multi_worker every worker trains and must
+    take part in saving, but only the chief (task type chief, or worker 0 when the cluster has
+    no chief) keeps what it saves; with no TF_CONFIG the one process is the chief."""
+    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    task = config.get("task", {})
+    if not task:
+        return True
+    if task.get("type") == "chief":
+        return True
+    return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and "chief" not in config.get("cluster", {})

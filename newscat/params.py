@@ -39,7 +39,7 @@ class DataParams:
 @dataclass(frozen=True)
 class VectorizeParams:
     max_tokens: int = _p(20000, "an integer >= 3 (padding + OOV + 1 word)", lambda v: v >= 3)
-    sequence_length: int = _p(64, "an integer in [1, 1024]", lambda v: 1 <= v <= 1024)
+    sequence_length: int = _p(48, "an integer in [1, 1024]", lambda v: 1 <= v <= 1024)
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TrainParams:
-    learning_rate: float = _p(1e-3, "a number > 0", lambda v: v > 0)
-    batch_size: int = _p(128, "an integer >= 1", lambda v: v >= 1)
+    learning_rate: float = _p(0.005, "a number > 0", lambda v: v > 0)
+    batch_size: int = _p(512, "an integer >= 1", lambda v: v >= 1)
     epochs: int = _p(10, "an integer >= 1", lambda v: v >= 1)
     patience: int = _p(2, "an integer >= 0", lambda v: v >= 0)
     seed: int = _p(42, "an integer >= 0", lambda v: v >= 0)

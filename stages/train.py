@@ -11,6 +11,7 @@ import _bootstrap  # noqa: F401
 import argparse
 import hashlib
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,8 +39,8 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
     from newscat.distribute import strategy_for
     from newscat.model import build_model
     from newscat.resume import EpochCheckpoint, PerEpochSeed, load_checkpoint, remove_checkpoint
-    from newscat.training import (compile_model, eval_batches, make_deterministic, steps_per_epoch,
-                                  train_batches)
+    from newscat.training import (BUCKET_BATCHES, compile_model, eval_batches, make_deterministic,
+                                  steps_per_epoch, train_batches)
     import keras
 
     tp, mp = params.train, params.model
@@ -47,7 +48,7 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
     x_train, y_train = load_vectorized("train")
     x_val, y_val = load_vectorized("val")
     vocab_size = len(load_vocabulary()) + 2
-    run_id = fingerprint(cell, tp, mp, x_train, y_train, x_val, y_val)
+    run_id = fingerprint(cell, tp, mp, BUCKET_BATCHES, x_train, y_train, x_val, y_val)
 
     strategy = strategy_for(tp.distribute)
     resumed = load_checkpoint(checkpoint_dir, run_id) if checkpoint_dir else None
@@ -85,7 +86,7 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
     model.fit(train_batches(x_train, y_train, tp.batch_size, tp.seed, first_epoch, tp.epochs),
               steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size),
               initial_epoch=first_epoch, epochs=last_epoch,
-              validation_data=eval_batches(x_val, y_val), callbacks=callbacks,
+              validation_data=eval_batches(x_val, y_val), callbacks=callbacks, shuffle=False,
               verbose=1 if sys.stdout.isatty() else 2)
     seconds = time.perf_counter() - start
     if live:
@@ -102,8 +103,16 @@ def main() -> None:
     if cell not in CELLS:
         raise PipelineError(f"cell {cell!r} is not one of {', '.join(CELLS)}")
     params = load_params()
-    model, seconds = train(cell, params, live_dir=str(live_dir(cell)),
+    from newscat.distribute import is_chief  # imports TensorFlow: after the params are checked
+
+    chief = is_chief()
+    model, seconds = train(cell, params, live_dir=str(live_dir(cell)) if chief else None,
                            checkpoint_dir=CHECKPOINT_ROOT / f"train_{cell}")
+    if not chief:  # a multi_worker worker: saves like the chief (collectives), keeps nothing
+        with tempfile.TemporaryDirectory() as scratch:
+            model.save(Path(scratch) / "model.keras")
+        print(f"train_{cell}: {seconds:.1f} s of training; not the chief worker, nothing written")
+        return
     with StagedOutputs() as out:
         model_file = out.path(keras_model_path(cell))
         model.save(model_file)
