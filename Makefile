@@ -3,6 +3,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# Stage commands say `python`: the venv's, so it comes first on PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: repro test benchmark
 repro: $(VENV)/.installed
