@@ -40,8 +40,9 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
     from newscat.model import build_model
     from newscat.resume import EpochCheckpoint, PerEpochSeed, load_checkpoint, remove_checkpoint
     from newscat.training import (BUCKET_BATCHES, compile_model, eval_batches, make_deterministic,
-                                  steps_per_epoch, train_batches)
+                                  row_lengths, steps_per_epoch, train_batches)
     import keras
+    import numpy as np
 
     tp, mp = params.train, params.model
     make_deterministic(tp.seed)
@@ -82,11 +83,12 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
             live_callback.on_epoch_end(epoch, logs)
         callbacks.append(live_callback)
 
+    by_length = np.argsort(row_lengths(x_val), kind="stable")  # less padding; same loss and accuracy
     start = time.perf_counter()
     model.fit(train_batches(x_train, y_train, tp.batch_size, tp.seed, first_epoch, tp.epochs),
               steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size),
               initial_epoch=first_epoch, epochs=last_epoch,
-              validation_data=eval_batches(x_val, y_val), callbacks=callbacks, shuffle=False,
+              validation_data=eval_batches(x_val[by_length], y_val[by_length]), callbacks=callbacks, shuffle=False,
               verbose=1 if sys.stdout.isatty() else 2)
     seconds = time.perf_counter() - start
     if live:

@@ -90,3 +90,17 @@ def test_shuffle_order_depends_only_on_seed_and_epoch():
     resumed = [b[1].numpy().tolist() for b in train_batches(x, y, 5, seed=1, first_epoch=2, epochs=3)]
     assert full[4:] == resumed
     assert full[0:2] != full[2:4]  # a new order every epoch
+
+
+def test_predict_by_length_returns_rows_in_order_with_predict_probabilities(model):
+    from newscat.training import eval_batches, predict_by_length
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 21, 70)  # 1..20 real tokens: several length buckets and batches
+    x = np.zeros((70, 20), np.int32)
+    for row, n in enumerate(lengths):
+        x[row, :n] = rng.integers(2, VOCAB, n)
+    expected = model.predict(eval_batches(x), verbose=0)
+    got = predict_by_length(model, x, batch_size=16)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_array_equal(predict_by_length(model, x, batch_size=16), got)  # same on reuse
