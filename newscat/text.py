@@ -34,7 +34,7 @@ ARTIFACTS: tuple[tuple[str, str], ...] = (
     (r"&[a-z]+;", " "),       # any other named entity (&nbsp; ...)
     (r"<[^<>]*>", " "),       # HTML tags such as <b> and <a href="...">
 )
-NON_LETTERS = r"[\W\d_]+"     # Python: anything but a (unicode) letter; RE2 twin: [^\p{L}]+
+NON_LETTERS = r"[\W\d_]+"     # anything but a (unicode) letter; in-graph: newscat.serving.NON_LETTERS_RE2
 _ARTIFACTS = tuple((re.compile(p), r) for p, r in ARTIFACTS)
 _NON_LETTERS = re.compile(NON_LETTERS)
 _MAY_HAVE_ARTIFACT = re.compile(r"[\\&;<]")  # skip the artifact pass for most texts (speed)
