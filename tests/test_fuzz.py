@@ -6,19 +6,24 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from newscat.data import Problems, read_ag_news_csv
 from newscat.errors import PipelineError
 from newscat.text import clean_text, english_stopwords
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The suite runs the same 60 examples every time (derandomized, so CI is repeatable); set
+# FUZZ_EXAMPLES=5000 to explore fresh random cases.
+EXPLORE = "FUZZ_EXAMPLES" in os.environ
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), derandomize=not EXPLORE,
+                deadline=None, suppress_health_check=[HealthCheck.too_slow])
 STOPWORDS = english_stopwords()
 TOKEN = re.compile(r"^[^\W\d_]+$")
 
@@ -72,11 +77,18 @@ def csv_bytes(rows, quoting) -> bytes:
 @FUZZ
 @given(rows=st.lists(ROW, max_size=8), quoting=st.sampled_from([csv.QUOTE_ALL, csv.QUOTE_MINIMAL]),
        gz=st.booleans())
+# A bare CR that csv.writer left unquoted ends its line early; the quoted field that follows then
+# runs to the end of the file ("unexpected end of data"), so one CR can swallow every later row.
+@example(rows=[["\r", "\n"], ["", ""], ["", ""], ["", ""]], quoting=csv.QUOTE_MINIMAL, gz=False)
 def test_any_rows_written_as_csv_are_parsed_or_reported(rows, quoting, gz):
     content = csv_bytes(rows, quoting)
     parsed, problems, path = read(content, "train.csv.gz" if gz else "train.csv")
     assert_well_formed(parsed, problems, path, content.count(b"\n") + content.count(b"\r"))
-    assert len(parsed) + len(problems) >= sum(1 for r in rows if r and r != [""]) - content.count(b"\r")
+    written = sum(1 for r in rows if r and r != [""])  # not blank lines
+    if b"\r" not in content:
+        assert len(parsed) + len(problems) >= written
+    else:  # no row count holds (see the example above), but a file that yields nothing says why
+        assert parsed or problems or written == 0
 
 
 @FUZZ
