@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/levers.py [--docs 12800] [--variants b128,b512,b512_bucket16 ...]
 
-Each variant trains a fresh model for 2 passes over --docs documents tiled from the
-vectorized real sample (data/vectorized/x_train.npy, so the real length distribution) and
+Each variant trains a fresh model for 2 passes over --docs documents tiled from
+--data/x_train.npy (default: this project's vectorized split, so the real length distribution) and
 reports the second pass (the first one includes tracing): s/epoch, samples/s, ms/step, and
 the extrapolation to a 108,000-document epoch.
 """
@@ -43,6 +43,8 @@ VARIANTS = {
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=16384)
+    ap.add_argument("--data", type=Path, default=ROOT / "data/vectorized",
+                    help="a vectorize output folder (e.g. a benchmark project's data/vectorized)")
     ap.add_argument("--variants", default="b128,b512,b512_bucket16")
     ap.add_argument("--intra", type=int, default=0)
     ap.add_argument("--inter", type=int, default=0)
@@ -62,8 +64,8 @@ def main() -> None:
     from newscat.model import build_model
     from newscat.training import compile_model, make_deterministic, train_batches
 
-    x0 = np.load(ROOT / "data/vectorized/x_train.npy")
-    y0 = np.load(ROOT / "data/vectorized/y_train.npy")
+    x0 = np.load(args.data / "x_train.npy")
+    y0 = np.load(args.data / "y_train.npy")
     reps = -(-args.docs // len(x0))
     x, y = np.tile(x0, (reps, 1))[:args.docs], np.tile(y0, reps)[:args.docs]
     results = {}

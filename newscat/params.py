@@ -63,6 +63,10 @@ class TrainParams:
     epochs: int = _p(10, "an integer >= 1", lambda v: v >= 1)
     patience: int = _p(2, "an integer >= 0", lambda v: v >= 0)
     seed: int = _p(42, "an integer >= 0", lambda v: v >= 0)
+    # CPU thread pools (0: TensorFlow's default, one pool as big as the machine). One thread per
+    # op and two ops at a time runs the two directions of the bidirectional RNN side by side.
+    intra_op_threads: int = _p(1, "an integer >= 0 (0: TensorFlow's default)", lambda v: v >= 0)
+    inter_op_threads: int = _p(2, "an integer >= 0 (0: TensorFlow's default)", lambda v: v >= 0)
     distribute: str = _p(
         "none", "one of 'none', 'mirrored', 'multi_worker'",
         lambda v: v in ("none", "mirrored", "multi_worker"),

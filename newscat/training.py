@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import weakref
 from dataclasses import dataclass
 
@@ -109,6 +110,17 @@ def predict_by_length(model, x: np.ndarray, batch_size: int = VAL_BATCH) -> np.n
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
     return math.ceil(n / batch_size)
+
+
+def use_threads(intra_op: int, inter_op: int) -> None:
+    """Size TensorFlow's CPU thread pools (0: its default). Only a process that has not run any
+    TensorFlow op yet can change them; later calls with other sizes keep the first and warn."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError:
+        print(f"warning: TensorFlow is already running; train.intra_op_threads={intra_op} and "
+              f"train.inter_op_threads={inter_op} apply from the next process on", file=sys.stderr)
 
 
 def make_deterministic(seed: int) -> None:

@@ -40,11 +40,12 @@ def train(cell: str, params, live_dir: str | None = None, checkpoint_dir: Path |
     from newscat.model import build_model
     from newscat.resume import EpochCheckpoint, PerEpochSeed, load_checkpoint, remove_checkpoint
     from newscat.training import (BUCKET_BATCHES, compile_model, eval_batches, make_deterministic,
-                                  row_lengths, steps_per_epoch, train_batches)
+                                  row_lengths, steps_per_epoch, train_batches, use_threads)
     import keras
     import numpy as np
 
     tp, mp = params.train, params.model
+    use_threads(tp.intra_op_threads, tp.inter_op_threads)  # before TensorFlow runs any op
     make_deterministic(tp.seed)
     x_train, y_train = load_vectorized("train")
     x_val, y_val = load_vectorized("val")
