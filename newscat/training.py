@@ -23,6 +23,15 @@ BUCKET_BATCHES = 16
 # Inference batches are cut to a multiple of this many tokens: few distinct shapes to compile.
 LENGTH_STEP = 8
 
+# Fixed input-pipeline sizes instead of tf.data AUTOTUNE: the input work (a gather and a trim
+# per batch) is tiny next to a training step, and with AUTOTUNE on, deleting the finished
+# iterator at the end of model.fit sometimes blocked for ~40 s (the autotuner's sleeping
+# thread), once per training.
+PARALLEL_CALLS = 2
+PREFETCH_BATCHES = 2
+NO_AUTOTUNE = tf.data.Options()
+NO_AUTOTUNE.autotune.enabled = False
+
 
 def trim_padding(x, y):
     """Cut a right-padded batch to its longest real row (results identical: padding is masked)."""
@@ -75,15 +84,15 @@ def train_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
         return tf.gather(x_all, idx), tf.gather(y_all, idx)
 
     return (tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
-            .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .map(trim_padding, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .prefetch(tf.data.AUTOTUNE))
+            .map(gather, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
+            .map(trim_padding, num_parallel_calls=PARALLEL_CALLS, deterministic=True)
+            .prefetch(PREFETCH_BATCHES).with_options(NO_AUTOTUNE))
 
 
 def eval_batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = VAL_BATCH) -> tf.data.Dataset:
     y = np.zeros(len(x), np.int64) if y is None else y
     return (tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
-            .map(trim_padding).prefetch(tf.data.AUTOTUNE))
+            .map(trim_padding).prefetch(PREFETCH_BATCHES).with_options(NO_AUTOTUNE))
 
 
 _FORWARD = weakref.WeakKeyDictionary()  # model -> its compiled forward pass, reused across calls
