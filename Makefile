@@ -14,7 +14,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
 benchmark: $(VENV)/.installed
-	$(BIN)/python benchmarks/benchmark.py
+	$(BIN)/python benchmarks/benchmark.py --full-repro
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
