@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/levers.py [--docs 12800] [--variants b128,b512,b512_bucket16 ...]
 
 Each variant trains a fresh model for 2 passes over --docs documents tiled from
---data/x_train.npy (default: this project's vectorized split, so the real length distribution) and
-reports the second pass (the first one includes tracing): s/epoch, samples/s, ms/step, and
+--data/x_train.npy (default: this project's vectorized train split, so a real length
+distribution) and reports the second pass (the first one includes tracing): s/epoch, samples/s, ms/step, and
 the extrapolation to a 108,000-document epoch.
 """
 
@@ -53,16 +53,12 @@ def main() -> None:
     args = ap.parse_args()
 
     import numpy as np
-    import tensorflow as tf
-
-    if args.intra:
-        tf.config.threading.set_intra_op_parallelism_threads(args.intra)
-    if args.inter:
-        tf.config.threading.set_inter_op_parallelism_threads(args.inter)
     import keras
 
     from newscat.model import build_model
-    from newscat.training import compile_model, make_deterministic, train_batches
+    from newscat.training import compile_model, make_deterministic, train_batches, use_threads
+
+    use_threads(args.intra, args.inter)  # 0: TensorFlow's default; before any op runs
 
     x0 = np.load(args.data / "x_train.npy")
     y0 = np.load(args.data / "y_train.npy")
