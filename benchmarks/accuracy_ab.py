@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stages"))
-import _bootstrap  # noqa: F401,E402
 
 import numpy as np  # noqa: E402
 

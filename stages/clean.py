@@ -5,8 +5,6 @@ are empty after cleaning are dropped from train/val (counted) and kept in test, 
 test row gets a prediction.
 """
 
-import _bootstrap  # noqa: F401
-
 import numpy as np
 from sklearn.model_selection import train_test_split
 

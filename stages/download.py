@@ -1,7 +1,5 @@
 """Stage download: AG News train/test -> data/raw/{train,test}.csv (label,title,description)."""
 
-import _bootstrap  # noqa: F401  (puts the project root on sys.path)
-
 from newscat.data import RAW_HEADER, load_csv_splits, load_tfds_splits
 from newscat.errors import PipelineError, run_stage
 from newscat.io import StagedOutputs, write_json, write_table

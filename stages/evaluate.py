@@ -6,8 +6,6 @@ confusion-matrix figures, and Figures/attention_examples.png: two test texts per
 by the attention the headline model gives each token.
 """
 
-import _bootstrap  # noqa: F401
-
 from newscat.attention_figure import attention_figure, explain_examples
 from newscat.datasets import load_clean, load_vectorized
 from newscat.errors import run_stage

@@ -5,7 +5,7 @@ probabilities; cleaning (newscat.text), the vocabulary (models/vocab.txt) and th
 all run inside the graph (newscat.serving), so TF Serving needs none of our Python code.
 """
 
-import _bootstrap  # noqa: F401
+import newscat  # noqa: F401  (first: it quiets TensorFlow's C++ start-up logs before keras loads it)
 
 import keras
 

@@ -6,8 +6,6 @@ models/<cell>_attention_model.keras and models/<cell>_attention.weights.h5.
 A killed run resumes from its last completed epoch (newscat.resume).
 """
 
-import _bootstrap  # noqa: F401
-
 import argparse
 import hashlib
 import sys

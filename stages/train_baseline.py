@@ -1,7 +1,5 @@
 """Stage train_baseline: TF-IDF + logistic regression on the cleaned train split -> models/baseline.joblib."""
 
-import _bootstrap  # noqa: F401
-
 import time
 
 import joblib

@@ -4,8 +4,6 @@ Writes data/vectorized/{x,y}_{train,val,test}.npy, models/vocab.txt and metrics/
 (which gathers the reports of download and clean, plus the vocabulary size).
 """
 
-import _bootstrap  # noqa: F401
-
 import numpy as np
 
 from newscat.datasets import VECTORIZED_DIR, load_clean, vectorized_paths

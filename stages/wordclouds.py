@@ -1,7 +1,5 @@
 """Stage wordclouds: per-class word clouds of raw and cleaned text, and class distributions."""
 
-import _bootstrap  # noqa: F401
-
 import re
 from collections import Counter
 
