@@ -15,6 +15,7 @@ from newscat.features import load_vocabulary
 from newscat.io import StagedOutputs, write_json
 from newscat.params import load_params
 from newscat.registry import DISPLAY_NAMES, MODELS, RNN_CELLS, live_dir, load_model
+from newscat.report import REPORT_FILE, write_classification_report
 from newscat.training import predict_by_length
 
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model
@@ -48,6 +49,7 @@ def main() -> None:
         write_json(out.path("metrics/metrics.json"), {
             "model": headline, "accuracy": scores[headline]["accuracy"],
             "macro_f1": scores[headline]["macro"]["f1"]})
+        write_classification_report(out.path(REPORT_FILE), scores, DISPLAY_NAMES)
     for name, s in scores.items():
         print(f"evaluate: {DISPLAY_NAMES[name]:15s} accuracy {s['accuracy']:.4f}  macro F1 {s['macro']['f1']:.4f}"
               + ("  <- headline (model.cell)" if name == headline else ""))

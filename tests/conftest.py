@@ -67,12 +67,12 @@ PYTHON = sys.executable
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", ".dvcignore", ".gitignore"]
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run a command with the project's venv on PATH; fail with its output if it fails."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.com",
                GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.com")
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -106,6 +106,12 @@ def new_project(base: Path, train_per_class: int = 40, test_per_class: int = 10)
     return dest
 
 
+def copy_project(src: Path, dest: Path) -> Path:
+    """A copy of a fixture project (git repo, DVC cache and outputs) that a test may change."""
+    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("tmp"))  # .dvc/tmp: locks, indexes
+    return dest
+
+
 def file_bytes(root: Path, patterns: tuple[str, ...]) -> dict[str, bytes]:
     """{relative path: contents} of every file under root matching one of the glob patterns."""
     return {str(p.relative_to(root)): p.read_bytes()
@@ -118,3 +124,15 @@ def project(tmp_path) -> Path:
     Tests that run the pipeline once and check several things call new_project from a
     module-scoped fixture instead."""
     return new_project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """(project, its `dvc repro` result): the whole pipeline run once on fixture data and
+    committed, shared by every test that needs trained models. Read it only; change a
+    copy_project of it."""
+    project = new_project(tmp_path_factory.mktemp("trained"))
+    repro = run(["dvc", "repro"], project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "trained"], project)
+    return project, repro

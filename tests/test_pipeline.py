@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from conftest import PYTHON, new_project, run, set_params
+from conftest import PYTHON, copy_project, run, set_params
 
 RAN = re.compile(r"Running stage '([a-z_]+)'")
 
@@ -28,12 +28,12 @@ def declared_outputs(project) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    """Runs the whole story once; each test checks one chapter of it."""
-    project = new_project(tmp_path_factory.mktemp("pipeline"))
-    steps = {"repro": run(["dvc", "repro"], project)}
-    run(["git", "add", "-A"], project)
-    run(["git", "commit", "-qm", "lstm headline"], project)
+def pipeline(tmp_path_factory, trained_project):
+    """Runs the whole story once; each test checks one chapter of it. It starts from the
+    shared `dvc repro` (lstm headline, committed), on a copy."""
+    trained, repro = trained_project
+    project = copy_project(trained, tmp_path_factory.mktemp("pipeline") / "project")
+    steps = {"repro": repro}
     steps["noop"] = run(["dvc", "repro"], project)
     steps["exp"] = run(["dvc", "exp", "run", "-S", "model.cell=gru"], project)
     steps["headline"] = json.loads((project / "metrics" / "metrics.json").read_text())

@@ -1,0 +1,79 @@
+"""The installed `newscat` command (pyproject [project.scripts]) classifies texts from any
+directory with the trained models of the project it is pointed at, and says clearly when the
+folder is not a project or its models are missing."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import PYTHON, copy_project
+
+NEWSCAT = Path(sys.executable).parent / "newscat"  # the console script pip installed beside python
+TEXTS = ["striker scores in cup final", "shares fall as investors fear quarterly losses"]
+TIMEOUT = 300
+
+
+def newscat(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    assert NEWSCAT.is_file(), f"{NEWSCAT} missing: install the package (`pip install --no-deps -e .`; make test does)"
+    return subprocess.run([str(NEWSCAT), *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def module_predict(project: Path, args: list[str]) -> str:
+    """What `python -m newscat.predict` prints in the project itself: the reference output."""
+    result = subprocess.run([PYTHON, "-m", "newscat.predict", *args], cwd=project, capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def elsewhere(tmp_path_factory) -> Path:
+    """A directory outside the project to run the command from."""
+    return tmp_path_factory.mktemp("elsewhere")
+
+
+@pytest.mark.parametrize("where", ["in the project", "elsewhere, absolute --project", "elsewhere, relative --project"])
+def test_predict_prints_what_the_module_prints_for_the_project(trained_project, elsewhere, where):
+    project, _ = trained_project
+    args = ["--json", "--model", "baseline", *TEXTS]
+    if where == "in the project":
+        result = newscat(["predict", *args], project)
+    else:
+        path = project if "absolute" in where else Path(os.path.relpath(project, elsewhere))
+        result = newscat(["predict", "--project", str(path), *args], elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == module_predict(project, args)
+
+
+def test_predict_uses_the_projects_default_keras_model_from_elsewhere(trained_project, elsewhere):
+    project, _ = trained_project
+    result = newscat(["predict", "--project", str(project), "--json", *TEXTS], elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == module_predict(project, ["--json", *TEXTS])
+
+
+@pytest.mark.parametrize("folder, expected", [
+    ("missing", "no such directory"),
+    ("empty", "is not a newscat project: no dvc.yaml or params.yaml"),
+])
+def test_not_a_project_is_an_error_naming_the_folder(tmp_path, folder, expected):
+    path = tmp_path / folder
+    if folder == "empty":
+        path.mkdir()
+    result = newscat(["predict", "--project", str(path), "some text"], tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert str(path.resolve()) in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_model_names_the_stage_to_run_and_the_project(trained_project, tmp_path):
+    project = copy_project(trained_project[0], tmp_path / "project")
+    (project / "models" / "baseline.joblib").unlink()
+    result = newscat(["predict", "--project", str(project), "--model", "baseline", "some text"], tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "models/baseline.joblib" in result.stderr and "dvc repro train_baseline" in result.stderr
+    assert f"(project: {project.resolve()})" in result.stderr
