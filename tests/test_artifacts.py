@@ -27,12 +27,15 @@ def test_artifact_is_a_described_model_a_stage_writes(name):
 @pytest.fixture(scope="module")
 def clone(trained_project, tmp_path_factory):
     """(project, clone): the trained project with a local DVC remote (pushed, committed, then
-    its own cache deleted, so data can come only from the remote), and a git clone of it."""
+    its own cache deleted, so data can come only from the remote), its artifacts registered
+    as version v1.0.0 (GTO's Git tags, what `dvc artifacts get` looks up), and a git clone."""
     base = tmp_path_factory.mktemp("artifacts")
     project = copy_project(trained_project[0], base / "project")
     run(["dvc", "remote", "add", "-d", "local", str(base / "remote")], project)
     run(["dvc", "push", "train_lstm", "export"], project)
     run(["git", "commit", "-qam", "local DVC remote"], project)
+    for name in ("lstm-attention", "lstm-serving"):
+        run(["gto", "register", name, "--version", "v1.0.0"], project)
     shutil.rmtree(project / ".dvc" / "cache")
     run(["git", "clone", "-q", str(project), str(base / "clone")], base)
     return project, base / "clone"
