@@ -53,7 +53,7 @@ class Problems:
 
     def report(self) -> dict:
         """The download report's account of every row: counts per split, the first skipped rows."""
-        return {"rows": self.counts, "skipped_rows": len(self.skipped),
+        return {"rows": self.counts, "bad_rows_skipped": len(self.skipped),
                 "skipped_rows_first": self.skipped[:MAX_LISTED]}
 
 

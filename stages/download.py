@@ -25,7 +25,7 @@ def main() -> None:
         for split, rows in splits.items():
             write_table(out.path(f"{RAW_DIR}/{split}.csv"), RAW_HEADER, rows)
         write_json(out.path(f"{RAW_DIR}/report.json"),
-                   {"source": params.source, "bad_rows_skipped": len(problems.items), **report})
+                   {"source": params.source, **report})
     for split, counts in report["rows"].items():
         print(f"download: {split}: {counts['read']} row(s) read = {counts['kept']} kept + "
               f"{counts['skipped']} skipped (from {params.source})")
