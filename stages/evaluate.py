@@ -18,6 +18,7 @@ from newscat.io import StagedOutputs, write_json
 from newscat.params import load_params
 from newscat.registry import DISPLAY_NAMES, MODELS, RNN_CELLS, live_dir, load_model
 from newscat.training import predict_by_length
+from newscat.vocab_hash import check_vocabulary
 
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model
 
@@ -29,6 +30,8 @@ def main() -> None:
     scores = {}
     with StagedOutputs() as out:
         for name in MODELS:
+            if name in RNN_CELLS:
+                check_vocabulary(name)
             model = load_model(name)
             if name == "baseline":
                 probabilities = model.predict_proba(texts)
