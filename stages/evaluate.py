@@ -25,13 +25,13 @@ EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes 
 
 def main() -> None:
     headline = load_params().model.cell
+    for cell in RNN_CELLS:
+        check_vocabulary(cell)  # the models/vocab.txt that made data/vectorized is theirs
     x_test, y_test = load_vectorized("test")
     _, texts = load_clean("test")
     scores = {}
     with StagedOutputs() as out:
         for name in MODELS:
-            if name in RNN_CELLS:
-                check_vocabulary(name)
             model = load_model(name)
             if name == "baseline":
                 probabilities = model.predict_proba(texts)
