@@ -106,6 +106,20 @@ def test_arbitrary_bytes_are_parsed_or_reported(content, gz):
 
 
 @FUZZ
+@given(content=st.one_of(st.binary(max_size=400), TEXT.map(lambda t: t.encode("utf-8", "surrogatepass"))))
+def test_every_record_is_kept_or_skipped(content):
+    """Rows read = kept + skipped, whatever the bytes: no row vanishes unreported."""
+    path = tmp_file(content.replace(b"\x1f\x8b", b""), "train.csv")
+    problems = Problems()
+    try:
+        rows = read_ag_news_csv(path, problems, "train")
+    finally:
+        shutil.rmtree(path.parent)
+    counts = problems.counts["train"]
+    assert counts == {"read": len(rows) + len(problems.items), "kept": len(rows), "skipped": len(problems.items)}
+
+
+@FUZZ
 @given(lines=st.lists(st.one_of(TEXT, st.binary(max_size=30).map(lambda b: b.decode("latin-1"))),
                       max_size=8))
 def test_hand_broken_quoting_is_parsed_or_reported(lines):
