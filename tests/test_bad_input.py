@@ -221,9 +221,11 @@ def test_values_that_would_crash_later_are_refused_up_front(key, value, ok):
 
 # ---------------------------------------------------------------- a typo in params.yaml, everything up to date
 
-def dvc(project, *args, timeout=300):
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(["dvc", *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+def dvc(project, *args, program="dvc", timeout=300):
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.com",
+               GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.com")
+    return subprocess.run([program, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +237,8 @@ def data_project(tmp_path_factory):
     pipeline.pop("plots", None)
     (project / "dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
     assert dvc(project, "repro").returncode == 0
+    assert dvc(project, "add", "-A", program="git").returncode == 0  # dvc exp run starts from a commit
+    assert dvc(project, "commit", "-qm", "built", program="git").returncode == 0
     return project
 
 
@@ -243,11 +247,12 @@ def test_untouched_repro_runs_no_stage(data_project):
     assert result.returncode == 0 and "Running stage" not in result.stdout
 
 
-def test_typo_added_to_up_to_date_project_fails_the_next_repro(data_project):
+@pytest.mark.parametrize("command", [("repro",), ("exp", "run")])
+def test_typo_added_to_up_to_date_project_fails_the_next_repro(data_project, command):
     original = (data_project / "params.yaml").read_text()
     set_params(data_project, {"model": {"unit": 32}})
     try:
-        result = dvc(data_project, "repro")
+        result = dvc(data_project, *command)
     finally:
         (data_project / "params.yaml").write_text(original)
     assert result.returncode != 0
