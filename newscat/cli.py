@@ -51,7 +51,8 @@ def predict_in(root: Path, argv: list[str]) -> int:
     try:
         return predict.main(argv) or 0
     except PipelineError as exc:
-        raise PipelineError(f"{exc} (project: {root})") from exc
+        exc.args = (f"{exc} (project: {root})",)  # same type, so UsageError keeps exit status 2
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return predict_in(project_root(args.project), rest)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
 
 
 if __name__ == "__main__":

@@ -27,37 +27,77 @@ csv.field_size_limit(2**31 - 1)
 
 @dataclass
 class Problems:
-    """Bad rows found while reading: 'file:line: reason' strings."""
+    """Bad rows found while reading, and how many rows each split had.
+
+    `items` are 'file:line: reason' strings (a line range 'file:first-last' when one bad record
+    spans several lines); `skipped` the same as {split, where, reason}; `counts[split]` holds
+    `read` (records the file delimited), `kept` and `skipped`, so that read = kept + skipped.
+    """
 
     items: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, where: str, reason: str) -> None:
+    def add(self, where: str, reason: str, split: str = "") -> None:
         self.items.append(f"{where}: {reason}")
+        self.skipped.append({"split": split, "where": where, "reason": reason})
+
+    def count(self, split: str, key: str) -> None:
+        counts = self.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
+        counts[key] += 1
 
     def summary(self) -> str:
         shown = "\n  ".join(self.items[:MAX_LISTED])
         more = len(self.items) - MAX_LISTED
         return f"{len(self.items)} bad row(s):\n  {shown}" + (f"\n  ... and {more} more" if more > 0 else "")
 
+    def report(self) -> dict:
+        """The download report's account of every row: counts per split, the first skipped rows."""
+        return {"rows": self.counts, "bad_rows_skipped": len(self.skipped),
+                "skipped_rows_first": self.skipped[:MAX_LISTED]}
 
-def validate_row(fields: list[str], where: str, problems: Problems) -> Row | None:
+
+def validate_row(fields: list[str], where: str, problems: Problems, split: str = "") -> Row | None:
     """A (label, title, description) row from the CSV's class,title,description, or None."""
     if len(fields) != 3:
-        problems.add(where, f"expected 3 fields (class,title,description), found {len(fields)}")
+        problems.add(where, f"expected 3 fields (class,title,description), found {len(fields)}", split)
         return None
     klass, title, description = fields
     if klass.strip() not in ("1", "2", "3", "4"):
-        problems.add(where, f"class {klass[:20]!r} is not one of 1, 2, 3, 4")
+        problems.add(where, f"class {klass[:20]!r} is not one of 1, 2, 3, 4", split)
         return None
     if not title.strip() and not description.strip():
-        problems.add(where, "empty title and description")
+        problems.add(where, "empty title and description", split)
         return None
     return int(klass) - 1, title, description
 
 
-def _decoded_lines(raw_lines: Iterator[bytes], bad_lines: set[int]) -> Iterator[str]:
-    """UTF-8 lines; a line that is not valid UTF-8 is noted in bad_lines and passed on replaced."""
-    for lineno, raw in enumerate(raw_lines, start=1):
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _file_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed if it is gzip: by its .gz name or by its first two bytes
+    (a gzip file saved as train.csv is read, not parsed as text into zero rows)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise PipelineError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if path.suffix == ".gz" or data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise PipelineError(f"{path}: corrupt gzip file ({exc}); re-download or decompress it") from None
+    return data
+
+
+def _decoded_lines(data: bytes, bad_lines: set[int]) -> Iterator[str]:
+    """UTF-8 lines split at LF, CRLF or a lone CR (old Mac files); a leading BOM dropped. A line
+    that is not valid UTF-8 is noted in bad_lines and passed on replaced."""
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    for lineno, raw in enumerate(data.splitlines(keepends=True), start=1):
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -65,46 +105,64 @@ def _decoded_lines(raw_lines: Iterator[bytes], bad_lines: set[int]) -> Iterator[
             yield raw.decode("utf-8", errors="replace")
 
 
-def read_ag_news_csv(path: Path, problems: Problems) -> list[Row]:
-    """Rows of one original ag_news_csv file (plain or .gz); bad rows go to `problems`."""
-    opener = gzip.open if path.suffix == ".gz" else open
+def _lines(first: int, last: int) -> str:
+    return f"{first}" if first == last else f"{first}-{last}"
+
+
+def read_ag_news_csv(path: Path, problems: Problems, split: str | None = None) -> list[Row]:
+    """Rows of one original ag_news_csv file (plain or .gz); bad rows go to `problems`.
+
+    Every record the CSV format delimits is counted as read, then kept or skipped: a record
+    that breaks the format (an unterminated quote swallows the lines up to its closing quote
+    or the end of the file) is reported with the whole line range it covered.
+    """
+    split = split or path.name.split(".")[0]
+    problems.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
     rows: list[Row] = []
     bad_lines: set[int] = set()
-    try:
-        with opener(path, "rb") as f:
-            reader = csv.reader(_decoded_lines(f, bad_lines), strict=True)
-            last_line = 0
-            while True:
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    problems.add(f"{path}:{reader.line_num}", f"malformed CSV ({exc})")
-                    last_line = reader.line_num
-                    continue
-                first_line, last_line = last_line + 1, reader.line_num
-                where = f"{path}:{first_line}"
-                if bad_lines.intersection(range(first_line, last_line + 1)):
-                    problems.add(where, "undecodable bytes (not UTF-8)")
-                    continue
-                if fields == []:
-                    continue  # a blank line
-                row = validate_row(fields, where, problems)
-                if row is not None:
-                    rows.append(row)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise PipelineError(f"{path}: corrupt gzip file ({exc}); re-download or decompress it") from None
-    except OSError as exc:
-        raise PipelineError(f"{path}: cannot read ({exc})") from None
+    reader = csv.reader(_decoded_lines(_file_bytes(path), bad_lines), strict=True)
+    last_line = 0
+
+    def skip(first: int, last: int, reason: str) -> None:
+        if last > first:
+            reason += f" (one record over lines {first}-{last}: an unterminated quote?)"
+        problems.add(f"{path}:{_lines(first, last)}", reason, split)
+        problems.count(split, "read")
+        problems.count(split, "skipped")
+
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            first_line, last_line = last_line + 1, max(reader.line_num, last_line + 1)
+            skip(first_line, last_line, f"malformed CSV ({exc})")
+            continue
+        first_line, last_line = last_line + 1, reader.line_num
+        if bad_lines.intersection(range(first_line, last_line + 1)):
+            skip(first_line, last_line, "undecodable bytes (not UTF-8)")
+            continue
+        if fields == []:
+            continue  # a blank line
+        row = validate_row(fields, f"{path}:{_lines(first_line, last_line)}", problems, split)
+        problems.count(split, "read")
+        if row is None:
+            problems.count(split, "skipped")
+        else:
+            rows.append(row)
+            problems.count(split, "kept")
     return rows
 
 
 def find_split_file(csv_dir: Path, split: str) -> Path:
-    """csv_dir/<split>.csv or csv_dir/<split>.csv.gz."""
-    for name in (f"{split}.csv", f"{split}.csv.gz"):
-        if (csv_dir / name).is_file():
-            return csv_dir / name
+    """csv_dir/<split>.csv or csv_dir/<split>.csv.gz; both present is ambiguous and refused."""
+    found = [csv_dir / name for name in (f"{split}.csv", f"{split}.csv.gz") if (csv_dir / name).is_file()]
+    if len(found) == 2:
+        raise PipelineError(f"data.csv_dir: both {found[0]} and {found[1]} exist; which one is the "
+                            f"{split} split is ambiguous: keep one (delete or move the other)")
+    if found:
+        return found[0]
     if not csv_dir.is_dir():
         raise PipelineError(f"data.csv_dir: folder {csv_dir} does not exist")
     raise PipelineError(f"data.csv_dir: {csv_dir} has no {split}.csv or {split}.csv.gz "
@@ -116,7 +174,26 @@ def load_csv_splits(csv_dir: str | Path) -> tuple[dict[str, list[Row]], Problems
     csv_dir = Path(csv_dir)
     files = {split: find_split_file(csv_dir, split) for split in SPLITS}  # all present before reading
     problems = Problems()
-    return {split: read_ag_news_csv(path, problems) for split, path in files.items()}, problems
+    return {split: read_ag_news_csv(path, problems, split) for split, path in files.items()}, problems
+
+
+def account_for_rows(splits: dict[str, list[Row]], problems: Problems, on_bad_rows: str) -> dict:
+    """Stop on bad rows (on_bad_rows: error) or on a split left empty; else the download report's
+    account of every row (read = kept + skipped per split, the first skipped rows listed)."""
+    if problems.items and on_bad_rows == "error":
+        raise PipelineError(problems.summary() + "\n(set data.on_bad_rows: skip to drop them)")
+    for split in SPLITS:
+        counts = problems.counts.get(split, {"read": 0, "kept": 0, "skipped": 0})
+        if counts["read"] != counts["kept"] + counts["skipped"] or counts["kept"] != len(splits[split]):
+            raise RuntimeError(f"{split}: row accounting broken: {counts}, {len(splits[split])} rows kept")
+        if not splits[split]:
+            shown = [f"{x['where']}: {x['reason']}" for x in problems.skipped if x["split"] == split]
+            raise PipelineError(
+                f"the {split} split has no usable row: {counts['read']} row(s) read, {counts['skipped']} "
+                "skipped as bad" + (":\n  " + "\n  ".join(shown[:MAX_LISTED]) if shown else "")
+                + f"\nvalid: a {split} file with at least one row class,title,description (class 1-4), "
+                "UTF-8 text (plain or gzip)")
+    return problems.report()
 
 
 OFFLINE_HELP = (
@@ -165,15 +242,20 @@ def load_tfds_splits(manual_dir: str | None = None, data_dir: str | None = None
     splits: dict[str, list[Row]] = {}
     for split, ds in zip(SPLITS, datasets):
         rows = []
+        problems.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
         for i, ex in enumerate(tfds.as_numpy(ds)):
             where = f"tfds:ag_news_subset/{split}:{i}"
+            problems.count(split, "read")
             try:
                 title, description = ex["title"].decode("utf-8"), ex["description"].decode("utf-8")
+                row = validate_row([str(int(ex["label"]) + 1), title, description], where, problems, split)
             except UnicodeDecodeError:
-                problems.add(where, "undecodable bytes (not UTF-8)")
-                continue
-            row = validate_row([str(int(ex["label"]) + 1), title, description], where, problems)
-            if row is not None:
+                problems.add(where, "undecodable bytes (not UTF-8)", split)
+                row = None
+            if row is None:
+                problems.count(split, "skipped")
+            else:
+                problems.count(split, "kept")
                 rows.append(row)
         splits[split] = rows
     return splits, problems

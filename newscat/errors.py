@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Callable
 
 
 class PipelineError(Exception):
     """A problem with the user's input (params, files, rows): shown without a traceback."""
 
+    exit_status = 1
 
-def run_stage(main: Callable[[], None]) -> None:
-    """Run a stage's main(); a PipelineError becomes one clear message and exit status 1."""
+
+class UsageError(PipelineError):
+    """The command was called wrongly (e.g. no input given): exit status 2, like argparse."""
+
+    exit_status = 2
+
+
+def os_error_message(stage: str, exc: OSError) -> str:
+    """`<stage>: <what went wrong>: <path>` for a read-only folder, a full disk, a missing permission."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{stage}: {reason}" + (f": {' -> '.join(paths)}" if paths else "")
+
+
+def run_stage(main: Callable[[], None], stage: str | None = None) -> None:
+    """Run a stage's main(); a PipelineError or an OSError (read-only folder, full disk, missing
+    permission) becomes one clear line and exit status 1. Outputs written through
+    newscat.io.StagedOutputs were already discarded by then, so nothing is half-written."""
+    stage = stage or Path(sys.argv[0]).stem
     try:
         main()
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_status)
+    except OSError as exc:
+        print(f"error: {os_error_message(stage, exc)}", file=sys.stderr)
         sys.exit(1)

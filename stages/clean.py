@@ -2,31 +2,22 @@
 
 The test split is cleaned with the same rules but never used to fit anything. Rows that
 are empty after cleaning are dropped from train/val (counted) and kept in test, so every
-test row gets a prediction.
+test row gets a prediction. Duplicates (on the cleaned text) are counted and kept on one side
+of the train/validation split; with data.drop_test_overlap, train rows whose cleaned text is
+also a test text are dropped (newscat.splits).
 """
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from newscat import CLASS_NAMES
 from newscat.data import RAW_HEADER
+from newscat.datasets import CLEAN_HEADER
 from newscat.errors import run_stage
 from newscat.io import StagedOutputs, read_table, write_json, write_table
 from newscat.params import load_params
-from newscat.text import clean_texts, english_stopwords, join_title_description
+from newscat.splits import build_splits, clean_rows, per_class
+from newscat.text import english_stopwords
 
-from newscat.datasets import CLEAN_HEADER
-
-
-def clean_rows(rows: list[list[str]], stopwords: frozenset[str]) -> tuple[list[int], list[str]]:
-    labels = [int(label) for label, _, _ in rows]
-    texts = clean_texts((join_title_description(t, d) for _, t, d in rows), stopwords)
-    return labels, texts
-
-
-def split_train_val(labels, texts, val_fraction: float, seed: int):
-    """Stratified, seeded train/val split of the cleaned train rows."""
-    return train_test_split(labels, texts, test_size=val_fraction, random_state=seed, stratify=labels)
+RAW = {"train": "data/raw/train.csv", "test": "data/raw/test.csv"}
 
 
 def length_stats(texts: list[str]) -> dict:
@@ -36,37 +27,33 @@ def length_stats(texts: list[str]) -> dict:
             "max": int(lengths.max())}
 
 
-def per_class(labels) -> dict:
-    counts = np.bincount(np.asarray(labels, dtype=int), minlength=len(CLASS_NAMES))
-    return {name: int(n) for name, n in zip(CLASS_NAMES, counts)}
-
-
 def main() -> None:
     params = load_params().data
     stopwords = english_stopwords()
-    train_labels, train_texts = clean_rows(read_table("data/raw/train.csv", RAW_HEADER), stopwords)
-    test_labels, test_texts = clean_rows(read_table("data/raw/test.csv", RAW_HEADER), stopwords)
-
-    keep = [i for i, t in enumerate(train_texts) if t]
-    dropped_empty = len(train_texts) - len(keep)
-    train_labels = [train_labels[i] for i in keep]
-    train_texts = [train_texts[i] for i in keep]
-    y_train, y_val, x_train, x_val = split_train_val(train_labels, train_texts,
-                                                     params.val_fraction, params.seed)
-    splits = {"train": (y_train, x_train), "val": (y_val, x_val), "test": (test_labels, test_texts)}
+    train, test = (clean_rows(read_table(RAW[split], RAW_HEADER), stopwords) for split in ("train", "test"))
+    splits, checks = build_splits(train, test, params.val_fraction, params.seed, params.drop_test_overlap,
+                                  sources=(RAW["train"], RAW["test"]))
     report = {
         "rows": {name: {"total": len(y), "per_class": per_class(y)} for name, (y, _) in splits.items()},
-        "dropped_empty_after_cleaning": {"train_and_val": dropped_empty},
-        "test_rows_empty_after_cleaning": sum(1 for t in test_texts if not t),
-        "token_length_train": length_stats(x_train),
+        **checks,
+        "test_rows_empty_after_cleaning": sum(1 for t in splits["test"][1] if not t),
+        "token_length_train": length_stats(splits["train"][1]),
         "stopwords_used": len(stopwords),
     }
     with StagedOutputs() as out:
         for name, (y, x) in splits.items():
             write_table(out.path(f"data/clean/{name}.csv"), CLEAN_HEADER, zip(y, x))
         write_json(out.path("data/clean/report.json"), report)
-    print(f"clean: train {len(y_train)}, val {len(y_val)}, test {len(test_labels)}; "
-          f"{dropped_empty} empty train row(s) dropped; token length {report['token_length_train']}")
+    sizes = {name: len(y) for name, (y, _) in splits.items()}
+    dup = checks["duplicates"]
+    print(f"clean: train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
+          f"{checks['dropped_empty_after_cleaning']['train_and_val']} empty train row(s) dropped; "
+          f"token length {report['token_length_train']}")
+    print(f"clean: duplicates (cleaned text): {dup['train_rows_repeating_a_train_text']} train row(s) repeat a "
+          f"train text ({dup['train_texts_with_conflicting_labels']} text(s) with conflicting labels), kept on "
+          f"one side of train/val; {dup['test_rows_also_in_train']} test row(s) also in train; "
+          f"{dup['train_rows_dropped_as_test_overlap']} train row(s) dropped as also in test "
+          f"(data.drop_test_overlap: {str(params.drop_test_overlap).lower()})")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
-"""Stage download: AG News train/test -> data/raw/{train,test}.csv (label,title,description)."""
+"""Stage download: AG News train/test -> data/raw/{train,test}.csv (label,title,description).
 
-from newscat.data import RAW_HEADER, load_csv_splits, load_tfds_splits
-from newscat.errors import PipelineError, run_stage
+data/raw/report.json accounts for every row: per split rows read = kept + skipped, and the
+first skipped rows (split, file:line or line range, reason) with their count.
+"""
+
+from newscat.data import RAW_HEADER, account_for_rows, load_csv_splits, load_tfds_splits
+from newscat.errors import run_stage
 from newscat.io import StagedOutputs, write_json, write_table
 from newscat.params import load_params
 
@@ -14,15 +18,19 @@ def main() -> None:
         splits, problems = load_csv_splits(params.csv_dir)
     else:
         splits, problems = load_tfds_splits(params.manual_dir)
-    if problems.items and params.on_bad_rows == "error":
-        raise PipelineError(problems.summary() + "\n(set data.on_bad_rows: skip to drop them)")
+    report = account_for_rows(splits, problems, params.on_bad_rows)
     with StagedOutputs() as out:
         for split, rows in splits.items():
             write_table(out.path(f"{RAW_DIR}/{split}.csv"), RAW_HEADER, rows)
         write_json(out.path(f"{RAW_DIR}/report.json"),
-                   {"source": params.source, "bad_rows_skipped": len(problems.items)})
-    sizes = ", ".join(f"{split} {len(rows)}" for split, rows in splits.items())
-    print(f"download: {sizes} rows from {params.source}; {len(problems.items)} bad row(s) skipped")
+                   {"source": params.source, **report})
+    for split, counts in report["rows"].items():
+        print(f"download: {split}: {counts['read']} row(s) read = {counts['kept']} kept + "
+              f"{counts['skipped']} skipped (from {params.source})")
+    for item in problems.items[:5]:
+        print(f"  skipped {item}")
+    if len(problems.items) > 5:
+        print(f"  ... {len(problems.items) - 5} more listed in {RAW_DIR}/report.json")
 
 
 if __name__ == "__main__":

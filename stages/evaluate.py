@@ -17,12 +17,15 @@ from newscat.params import load_params
 from newscat.registry import DISPLAY_NAMES, MODELS, RNN_CELLS, live_dir, load_model
 from newscat.report import REPORT_FILE, write_classification_report
 from newscat.training import predict_by_length
+from newscat.vocab_hash import check_vocabulary
 
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model
 
 
 def main() -> None:
     headline = load_params().model.cell
+    for cell in RNN_CELLS:
+        check_vocabulary(cell)  # the models/vocab.txt that made data/vectorized is theirs
     x_test, y_test = load_vectorized("test")
     _, texts = load_clean("test")
     scores = {}

@@ -16,12 +16,15 @@ from newscat.params import load_params
 from newscat.registry import RNN_CELLS, load_model
 from newscat.serving import PATH_OF, export_serving
 from newscat.text import english_stopwords
+from newscat.vocab_hash import check_vocabulary
 
 EXPORT_SEED = 0
 
 
 def main() -> None:
     sequence_length = load_params().vectorize.sequence_length
+    for cell in RNN_CELLS:
+        check_vocabulary(cell)
     vocabulary, stopwords = load_vocabulary(), english_stopwords()
     with StagedOutputs() as out:
         for cell in RNN_CELLS:

@@ -20,6 +20,7 @@ from newscat.io import StagedOutputs, make_keras_archive_reproducible
 from newscat.model import CELLS
 from newscat.registry import keras_model_path, live_dir, weights_path
 from newscat.params import load_params
+from newscat.vocab_hash import vocab_hash_path, write_vocab_hash
 
 CHECKPOINT_ROOT = Path("tmp/resume")  # scratch space, not a DVC output; git-ignored
 
@@ -119,6 +120,7 @@ def main() -> None:
         model.save(model_file)
         make_keras_archive_reproducible(model_file)
         model.save_weights(out.path(weights_path(cell)))
+        write_vocab_hash(out.path(vocab_hash_path(cell)))  # which models/vocab.txt it was trained with
     print(f"train_{cell}: {seconds:.1f} s of training; saved {keras_model_path(cell)} and {weights_path(cell)}")
 
 

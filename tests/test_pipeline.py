@@ -83,7 +83,7 @@ def test_second_repro_runs_nothing(pipeline):
 
 def test_switching_headline_reruns_evaluate_alone(pipeline):
     _, steps = pipeline
-    assert ran(steps["exp"]) == {"evaluate"}
+    assert ran(steps["exp"]) == {"check_params", "evaluate"}  # check_params: params.yaml changed
     assert steps["headline"]["model"] == "gru"
 
 
@@ -101,10 +101,10 @@ def test_metrics_diff_between_commits_lists_exactly_the_changed_metrics(pipeline
 
 def test_max_tokens_change_touches_vectorize_and_its_dependents_only(pipeline):
     _, steps = pipeline
-    assert set(steps["status"]) == {"vectorize"}  # the only stage that reads the param
+    assert set(steps["status"]) == {"check_params", "vectorize"}  # the only stage that reads the param
     assert ran(steps["vectorize"]) == {"vectorize"}
     # then what reads its outputs is out of date; the data stages and the baseline are not
-    assert set(steps["status_after"]) == {"train_lstm", "train_gru", "evaluate", "export"}
+    assert set(steps["status_after"]) == {"check_params", "train_lstm", "train_gru", "evaluate", "export"}
 
 
 def test_predict_prints_one_class_per_text(pipeline):

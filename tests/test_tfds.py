@@ -21,8 +21,10 @@ def test_tfds_rows_keep_title_and_description(monkeypatch):
     with tfds.testing.mock_data(num_examples=12):
         splits, problems = load_tfds_splits()
     assert set(splits) == {"train", "test"}
-    for rows in splits.values():
+    for split, rows in splits.items():
         assert len(rows) + len(problems.items) >= 12
+        counts = problems.counts[split]  # every example accounted for
+        assert counts["read"] == counts["kept"] + counts["skipped"] and counts["kept"] == len(rows)
         for label, title, description in rows:
             assert label in (0, 1, 2, 3)
             assert isinstance(title, str) and isinstance(description, str)

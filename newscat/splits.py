@@ -1,0 +1,153 @@
+"""Cleaned splits you can trust: train/validation/test from the raw tables, checked and deduplicated.
+
+- Every split must keep rows, and train must hold every class often enough for a validation
+  row per class; otherwise one message gives the rows per class and what would be valid.
+- Duplicates are judged on the text the models read (the cleaned text). They are counted
+  (inside train, and between train and test) and kept on one side of the train/validation
+  split: the split is stratified by class over distinct texts, not over rows.
+- With `data.drop_test_overlap`, train rows whose cleaned text is also a test text are dropped
+  (counted). Only the test *texts* are compared for this; test labels are not looked at, and
+  the test split itself is never changed or used to fit anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from newscat import CLASS_NAMES
+from newscat.errors import PipelineError
+from newscat.text import clean_texts, join_title_description
+
+Split = tuple[list[int], list[str]]  # (labels 0..3, cleaned texts)
+
+
+def clean_rows(rows: list[list[str]], stopwords: frozenset[str]) -> Split:
+    """(labels, cleaned texts) of data/raw rows (label, title, description)."""
+    labels = [int(label) for label, _, _ in rows]
+    texts = clean_texts((join_title_description(t, d) for _, t, d in rows), stopwords)
+    return labels, texts
+
+
+def per_class(labels) -> dict[str, int]:
+    counts = np.bincount(np.asarray(labels, dtype=int), minlength=len(CLASS_NAMES))
+    return {name: int(n) for name, n in zip(CLASS_NAMES, counts)}
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def val_rows_per_class(distinct_per_class: dict[str, int], val_fraction: float) -> dict[str, int]:
+    """Validation texts each class gets: val_fraction of its distinct texts, rounded half up."""
+    return {name: math.floor(val_fraction * n + 0.5) for name, n in distinct_per_class.items()}
+
+
+def check_train_classes(distinct_per_class: dict[str, int], rows_per_class: dict[str, int],
+                        val_fraction: float, source: str) -> None:
+    """Every class needs >= 2 distinct train texts and >= 1 of them in validation."""
+    val = val_rows_per_class(distinct_per_class, val_fraction)
+    missing = [name for name, n in rows_per_class.items() if n == 0]
+    too_few = [name for name, n in distinct_per_class.items() if n < 2]
+    no_val = [name for name in CLASS_NAMES if val[name] == 0 and name not in too_few]
+    if not (missing or too_few or no_val):
+        return
+    counts = (f"train rows per class: {_counts_text(rows_per_class)}; distinct cleaned texts per "
+              f"class: {_counts_text(distinct_per_class)}")
+    if missing or too_few:
+        what = (f"class(es) {', '.join(missing)} missing from train" if missing
+                else f"class(es) {', '.join(too_few)} with fewer than 2 distinct train texts")
+        raise PipelineError(f"{source}: {what} ({counts}); valid: every class 1-4 with at least 2 "
+                            "distinct texts in train (one to train on, one for the validation split)")
+    smallest = min(distinct_per_class[name] for name in no_val)
+    needed = 0.5 / smallest
+    raise PipelineError(
+        f"data.val_fraction = {val_fraction} gives no validation row to class(es) {', '.join(no_val)} "
+        f"({counts}; validation texts per class: {_counts_text(val)}); valid: data.val_fraction >= "
+        f"{math.ceil(needed * 10000) / 10000} (and <= 0.5), or more train rows of those classes")
+
+
+def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(train row indices, validation row indices): rows with the same text stay together;
+    stratified by class over distinct texts (a text's class: its most frequent label, the
+    lowest on a tie); seeded; each side shuffled."""
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(text, []).append(i)
+    by_class: list[list[list[int]]] = [[] for _ in CLASS_NAMES]
+    for rows in groups.values():
+        label = min(Counter(labels[i] for i in rows).most_common(), key=lambda kv: (-kv[1], kv[0]))[0]
+        by_class[label].append(rows)
+    rng = np.random.default_rng(seed)
+    n_val = val_rows_per_class({n: len(g) for n, g in zip(CLASS_NAMES, by_class)}, val_fraction)
+    train, val = [], []
+    for name, class_groups in zip(CLASS_NAMES, by_class):
+        order = rng.permutation(len(class_groups))
+        for rank, g in enumerate(order):
+            (val if rank < n_val[name] else train).extend(class_groups[g])
+    train_idx, val_idx = np.array(train, dtype=np.int64), np.array(val, dtype=np.int64)
+    return train_idx[rng.permutation(len(train_idx))], val_idx[rng.permutation(len(val_idx))]
+
+
+def distinct_per_class(labels: list[int], texts: list[str]) -> dict[str, int]:
+    """Distinct texts per class (a text with several labels counts for its most frequent)."""
+    seen: dict[str, Counter] = {}
+    for label, text in zip(labels, texts):
+        seen.setdefault(text, Counter())[label] += 1
+    firsts = [min(c.most_common(), key=lambda kv: (-kv[1], kv[0]))[0] for c in seen.values()]
+    return per_class(firsts) if firsts else {name: 0 for name in CLASS_NAMES}
+
+
+def build_splits(train: Split, test: Split, val_fraction: float, seed: int, drop_test_overlap: bool,
+                 sources: tuple[str, str] = ("data/raw/train.csv", "data/raw/test.csv")
+                 ) -> tuple[dict[str, Split], dict]:
+    """{train, val, test: (labels, texts)} and the duplicate/row counts of the clean report."""
+    train_source, test_source = sources
+    test_labels, test_texts = test
+    if not test_labels:
+        raise PipelineError(f"{test_source}: the test split has no row; valid: at least one test row "
+                            "(re-run download on a test file with rows)")
+    labels, texts = train
+    read = len(labels)
+    keep = [i for i, t in enumerate(texts) if t]
+    empty = read - len(keep)
+    labels, texts = [labels[i] for i in keep], [texts[i] for i in keep]
+
+    test_set = {t for t in test_texts if t}
+    train_set = set(texts)
+    in_test = [t in test_set for t in texts]
+    duplicates = {
+        "train_rows_repeating_a_train_text": len(texts) - len(train_set),
+        "train_texts_with_conflicting_labels": _conflicting(labels, texts),
+        "train_rows_also_in_test": sum(in_test),
+        "test_rows_also_in_train": sum(1 for t in test_texts if t and t in train_set),
+        "train_rows_dropped_as_test_overlap": sum(in_test) if drop_test_overlap else 0,
+    }
+    if drop_test_overlap:
+        labels = [y for y, dup in zip(labels, in_test) if not dup]
+        texts = [t for t, dup in zip(texts, in_test) if not dup]
+    if not labels:
+        raise PipelineError(
+            f"{train_source}: no train row left ({read} read, {empty} empty after cleaning, "
+            f"{duplicates['train_rows_dropped_as_test_overlap']} dropped as also in test); valid: a train "
+            "split with rows of every class" + (" (or data.drop_test_overlap: false)" if drop_test_overlap else ""))
+    check_train_classes(distinct_per_class(labels, texts), per_class(labels), val_fraction, train_source)
+    train_idx, val_idx = group_split(labels, texts, val_fraction, seed)
+    splits = {
+        "train": ([labels[i] for i in train_idx], [texts[i] for i in train_idx]),
+        "val": ([labels[i] for i in val_idx], [texts[i] for i in val_idx]),
+        "test": (list(test_labels), list(test_texts)),
+    }
+    report = {"dropped_empty_after_cleaning": {"train_and_val": empty}, "duplicates": duplicates,
+              "validation_split": "stratified by class over distinct cleaned texts: duplicates on one side"}
+    return splits, report
+
+
+def _conflicting(labels: list[int], texts: list[str]) -> int:
+    seen: dict[str, set[int]] = {}
+    for label, text in zip(labels, texts):
+        seen.setdefault(text, set()).add(label)
+    return sum(1 for s in seen.values() if len(s) > 1)

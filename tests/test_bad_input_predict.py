@@ -1,0 +1,123 @@
+"""Issue 10's inputs that meet trained models: predict with no input, texts with no known word,
+and a models/vocab.txt that is not the one a model was trained with (predict, evaluate and
+export refuse it, naming both files). Tiny untrained models are built in-process."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from newscat.errors import PipelineError
+
+VOCAB = ["election", "minister", "coach", "league", "shares", "profit", "chip", "software"]
+UNKNOWN, KNOWN = "zyxwv qwerty plugh", "election minister league"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A folder with params.yaml, models/vocab.txt, an LSTM with its vocabulary hash, a baseline."""
+    import joblib
+
+    from newscat.baseline import build_baseline
+    from newscat.model import build_model
+    from newscat.vocab_hash import vocab_hash_path, write_vocab_hash
+
+    root = tmp_path_factory.mktemp("tiny")
+    shutil.copy(ROOT / "params.yaml", root / "params.yaml")
+    (root / "models").mkdir()
+    (root / "models/vocab.txt").write_text("".join(f"{w}\n" for w in VOCAB), encoding="utf-8")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        build_model("lstm", len(VOCAB) + 2, 4, 4, 0.0).save("models/lstm_attention_model.keras")
+        for cell in ("lstm", "gru"):  # gru: only its hash (evaluate and export check both before loading)
+            write_vocab_hash(vocab_hash_path(cell))
+        baseline = build_baseline(100, 1, 1.0, seed=0).fit([" ".join(VOCAB[i::4]) for i in range(4)], [0, 1, 2, 3])
+        joblib.dump(baseline, "models/baseline.joblib")
+        yield root
+    finally:
+        os.chdir(cwd)
+
+
+def predict(*argv, stdin=subprocess.DEVNULL, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "newscat.predict", *argv], cwd=cwd, env=env, stdin=stdin,
+                          capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.parametrize("argv, source", [((), "stdin is empty"), (("--file", "empty.txt"), "empty.txt is empty")])
+def test_no_input_is_one_message_and_exit_status_2(tiny, argv, source):
+    (tiny / "empty.txt").write_text("")
+    result = predict(*argv, cwd=tiny)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {source}: no text given") and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("model", ["lstm", "baseline"])
+def test_text_with_no_known_word_is_flagged_in_json(tiny, capsys, model):
+    from newscat.predict import main
+
+    main(["--json", "--model", model, UNKNOWN, KNOWN, ""])
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [a["known_tokens"] for a in answers] == [0, 3, 0]
+
+
+def test_text_with_no_known_word_is_flagged_in_plain_output(tiny, capsys):
+    from newscat.predict import main
+
+    main(["--model", "lstm", UNKNOWN, KNOWN])
+    unknown_line, known_line = capsys.readouterr().out.splitlines()
+    assert "[no known word: a guess] " + UNKNOWN in unknown_line
+    assert "no known word" not in known_line
+
+
+def run_stage_main(stage: str):
+    if stage == "predict":
+        from newscat.predict import main
+
+        return main(["--model", "lstm", KNOWN])
+    sys.path.insert(0, str(ROOT / "stages"))
+    try:
+        spec = importlib.util.spec_from_file_location(f"vocab_{stage}", ROOT / "stages" / f"{stage}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "stages"))
+    module.main()
+
+
+@pytest.mark.parametrize("stage", ["predict", "evaluate", "export"])
+def test_other_vocabulary_is_refused_naming_both_files(tiny, stage):
+    vocab = tiny / "models/vocab.txt"
+    original = vocab.read_bytes()
+    vocab.write_text("".join(f"{w}\n" for w in reversed(VOCAB)), encoding="utf-8")  # same words, other ids
+    before = sorted(p.name for p in tiny.rglob("*"))
+    try:
+        with pytest.raises(PipelineError) as info:
+            run_stage_main(stage)
+    finally:
+        vocab.write_bytes(original)
+    message = str(info.value)
+    assert "models/vocab.txt is not the vocabulary models/lstm_attention_model.keras was trained with" in message
+    assert "models/lstm_attention.vocab.sha256" in message
+    assert sorted(p.name for p in tiny.rglob("*")) == before  # nothing written
+
+
+def test_model_without_vocabulary_hash_is_refused(tiny):
+    from newscat.predict import main
+
+    sidecar = tiny / "models/lstm_attention.vocab.sha256"
+    saved = sidecar.read_bytes()
+    sidecar.unlink()
+    try:
+        with pytest.raises(PipelineError, match=r"lstm_attention\.vocab\.sha256: not found; run `dvc repro train_lstm`"):
+            main(["--model", "lstm", KNOWN])
+    finally:
+        sidecar.write_bytes(saved)
