@@ -57,6 +57,10 @@ def predict_in(root: Path, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args, rest = parser().parse_known_args(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help"} & set(rest):  # help needs no project
+        from newscat import predict
+
+        return predict.main(rest) or 0
     try:
         return predict_in(project_root(args.project), rest)
     except PipelineError as exc:

@@ -71,7 +71,7 @@ def read_texts(args) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Classify news texts into World, Sports, Business, Sci/Tech.")
+    parser = argparse.ArgumentParser(prog="newscat predict", description="Classify news texts into World, Sports, Business, Sci/Tech.")
     parser.add_argument("texts", nargs="*", help="texts to classify (else --file or stdin)")
     parser.add_argument("--file", help="a file with one text per line")
     parser.add_argument("--model", choices=MODELS,
