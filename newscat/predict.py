@@ -28,10 +28,10 @@ def predict_proba(name: str, texts: list[str], sequence_length: int):
     if name == "baseline":
         return model.predict_proba(cleaned)
     from newscat.features import encode, load_vocabulary, make_encoder
-    from newscat.training import eval_batches
+    from newscat.inference import predict_by_length
 
     ids = encode(make_encoder(load_vocabulary(), sequence_length), cleaned)
-    return model.predict(eval_batches(ids), verbose=0)
+    return predict_by_length(model, ids)
 
 
 def read_texts(args) -> list[str]:

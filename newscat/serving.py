@@ -19,7 +19,7 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from newscat.features import OOV_ID, PAD_ID, make_encoder
+from newscat.features import make_encoder, unk_for_empty_rows
 from newscat.text import ARTIFACTS
 
 # The RE2 twin of newscat.text.NON_LETTERS (`[\W\d_]+`). Python's `\w` is "alphanumeric or _",
@@ -50,9 +50,7 @@ def clean_tokens(texts: tf.Tensor, stopwords: tf.lookup.StaticHashTable) -> tf.R
 
 def token_ids(tokens: tf.RaggedTensor, encoder) -> tf.Tensor:
     """Ragged tokens -> int32 [batch, sequence_length] exactly as newscat.features.encode."""
-    ids = tf.cast(encoder(tf.strings.reduce_join(tokens, axis=-1, separator=" ")), tf.int32)
-    first = ids[:, :1]
-    return tf.concat([tf.where(first == PAD_ID, OOV_ID, first), ids[:, 1:]], axis=1)
+    return unk_for_empty_rows(encoder(tf.strings.reduce_join(tokens, axis=-1, separator=" ")))
 
 
 class RawTextPipeline(tf.Module):

@@ -93,7 +93,8 @@ def test_shuffle_order_depends_only_on_seed_and_epoch():
 
 
 def test_predict_by_length_returns_rows_in_order_with_predict_probabilities(model):
-    from newscat.training import eval_batches, predict_by_length
+    from newscat.inference import predict_by_length
+    from newscat.training import eval_batches
 
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 21, 70)  # 1..20 real tokens: several length buckets and batches
