@@ -20,6 +20,7 @@ from typing import Sequence
 import tensorflow as tf
 
 from newscat.features import make_encoder, unk_for_empty_rows
+from newscat.registry import RNN_CELLS, serving_path
 from newscat.text import ARTIFACTS
 
 # The RE2 twin of newscat.text.NON_LETTERS (`[\W\d_]+`). Python's `\w` is "alphanumeric or _",
@@ -28,7 +29,7 @@ from newscat.text import ARTIFACTS
 # alone would split "m²" or "2½" differently from training; with \p{Nl}\p{No} the two agree
 # on every code point both Unicode tables know (checked over all of them; see tests).
 NON_LETTERS_RE2 = r"[^\p{L}\p{Nl}\p{No}]+"
-PATH_OF = {"lstm": Path("models/lstm_serving"), "gru": Path("models/gru_serving")}
+PATH_OF = {cell: serving_path(cell) for cell in RNN_CELLS}
 
 
 def stopword_table(stopwords: frozenset[str]) -> tf.lookup.StaticHashTable:
