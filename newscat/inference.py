@@ -1,4 +1,4 @@
-"""The one inference path of the attention RNNs: token-id rows -> class probabilities.
+"""The one inference path: trained models loaded by name, token-id rows -> class probabilities.
 
 evaluate (test metrics), predict (new text), the attention figure and the benchmark all call
 `predict_by_length`, or `predict_with_attention` for the attention weights too. The exported
@@ -18,9 +18,10 @@ import weakref
 from typing import Iterator
 
 import numpy as np
-import tensorflow as tf
 
 from newscat.features import row_lengths
+from newscat.io import require_file
+from newscat.registry import BASELINE, BASELINE_FILE, STAGE_OF, keras_model_path
 
 BATCH = 1024  # no gradients: bigger batches are only faster
 LENGTH_STEP = 8  # batches are cut to a multiple of this many tokens: few shapes to compile
@@ -29,14 +30,33 @@ _FORWARD = weakref.WeakKeyDictionary()  # model -> its compiled forward pass, re
 _WITH_ATTENTION = weakref.WeakKeyDictionary()  # model -> its twin that also returns attention
 
 
+def load_model(name: str):
+    """A trained model by name (newscat.registry.MODELS); a clear error naming the stage to
+    run if it is missing."""
+    hint = f"run `dvc repro {STAGE_OF[name]}`"
+    if name == BASELINE:
+        import joblib
+
+        return joblib.load(require_file(BASELINE_FILE, hint))
+    import keras
+
+    import newscat.model  # noqa: F401  (registers the custom attention layer)
+
+    return keras.models.load_model(require_file(keras_model_path(name), hint))
+
+
 def _compiled(model):
+    import tensorflow as tf
+
     if model not in _FORWARD:
         _FORWARD[model] = tf.function(lambda ids: model(ids, training=False), jit_compile=True)
     return _FORWARD[model]
 
 
-def _batches_by_length(x: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, tf.Tensor]]:
+def _batches_by_length(x: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, "tf.Tensor"]]:
     """(row indices, their ids trimmed to a LENGTH_STEP multiple of the longest) per batch."""
+    import tensorflow as tf
+
     order = np.argsort(row_lengths(x), kind="stable")
     for start in range(0, len(x), batch_size):
         rows = order[start:start + batch_size]

@@ -15,9 +15,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from newscat import CLASS_NAMES  # noqa: E402
 from newscat.errors import PipelineError, run_stage  # noqa: E402
+from newscat.inference import load_model  # noqa: E402
 from newscat.io import require_file  # noqa: E402
 from newscat.params import load_params  # noqa: E402
-from newscat.registry import MODELS, load_model  # noqa: E402
+from newscat.registry import MODELS  # noqa: E402
 from newscat.text import clean_texts  # noqa: E402
 
 

@@ -1,5 +1,6 @@
 """The models, defined once: which exist, their display names, the stage that trains each,
-where each one's files live, and how to load one.
+and where each one's files live (newscat.inference.load_model loads one). Plain data: this
+module imports nothing of the package, so depending on it drags nothing else in.
 
 Everything else derives from here: newscat.model.CELLS (cell -> Keras layer), the valid
 `model.cell` values in newscat.params, the SavedModel folders of newscat.serving, evaluate's
@@ -37,18 +38,3 @@ def serving_path(cell: str) -> Path:
 def live_dir(cell: str) -> Path:
     return Path(f"dvclive/train_{cell}")
 
-
-def load_model(name: str):
-    """A trained model by name; a clear error naming the stage to run if it is missing."""
-    from newscat.io import require_file
-
-    hint = f"run `dvc repro {STAGE_OF[name]}`"
-    if name == BASELINE:
-        import joblib
-
-        return joblib.load(require_file(BASELINE_FILE, hint))
-    import keras
-
-    import newscat.model  # noqa: F401  (registers the custom attention layer)
-
-    return keras.models.load_model(require_file(keras_model_path(name), hint))

@@ -14,10 +14,10 @@ from newscat.errors import run_stage
 from newscat.evaluation import (classification_metrics, confusion_matrix_figure, history_figure,
                                 write_confusion_data)
 from newscat.features import load_vocabulary
-from newscat.inference import predict_by_length
+from newscat.inference import load_model, predict_by_length
 from newscat.io import StagedOutputs, write_json
 from newscat.params import load_params
-from newscat.registry import DISPLAY_NAMES, MODELS, RNN_CELLS, live_dir, load_model
+from newscat.registry import DISPLAY_NAMES, MODELS, RNN_CELLS, live_dir
 
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model
 
