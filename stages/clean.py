@@ -8,13 +8,13 @@ test row gets a prediction.
 import _bootstrap  # noqa: F401
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from newscat import CLASS_NAMES
 from newscat.data import RAW_HEADER
 from newscat.errors import run_stage
 from newscat.io import StagedOutputs, read_table, write_json, write_table
 from newscat.params import load_params
+from newscat.split import split_train_val
 from newscat.text import clean_texts, english_stopwords, join_title_description
 
 from newscat.datasets import CLEAN_HEADER
@@ -24,11 +24,6 @@ def clean_rows(rows: list[list[str]], stopwords: frozenset[str]) -> tuple[list[i
     labels = [int(label) for label, _, _ in rows]
     texts = clean_texts((join_title_description(t, d) for _, t, d in rows), stopwords)
     return labels, texts
-
-
-def split_train_val(labels, texts, val_fraction: float, seed: int):
-    """Stratified, seeded train/val split of the cleaned train rows."""
-    return train_test_split(labels, texts, test_size=val_fraction, random_state=seed, stratify=labels)
 
 
 def length_stats(texts: list[str]) -> dict:
