@@ -164,9 +164,15 @@ def built_project(tmp_path_factory) -> Built:
     assert not changed, f"a test changed the shared built project (copy it first): {changed[:20]}"
 
 
+@pytest.fixture(scope="session")
+def fresh_project(tmp_path_factory) -> Path:
+    """new_project, made once (git and dvc init cost seconds); READ-ONLY, see `project`."""
+    return new_project(tmp_path_factory.mktemp("fresh"))
+
+
 @pytest.fixture
-def project(tmp_path) -> Path:
-    """A copy of the project in a fresh git repo (one commit), reading its own fixture CSVs.
-    Tests that run the pipeline once and check several things call new_project from a
-    module-scoped fixture instead."""
-    return new_project(tmp_path)
+def project(fresh_project, tmp_path) -> Path:
+    """A copy of the project in a fresh git repo (one commit), reading the fixture CSVs: this
+    test's own copy of `fresh_project`. Tests that run the pipeline once and check several
+    things use `built_project` or call new_project from a module-scoped fixture instead."""
+    return copy_project(fresh_project, tmp_path / "project")
