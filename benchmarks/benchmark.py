@@ -152,11 +152,12 @@ def epoch_times(log: Path) -> list[float]:
 
 def inference_rate(project: Path, cell: str, min_docs: int) -> dict:
     """docs/s at batch 512 over the test split (tiled to >= min_docs): model.predict in the
-    split's order (warm: best of 2 passes), and newscat.training.predict_by_length (what
+    split's order (warm: best of 2 passes), and newscat.inference.predict_by_length (what
     evaluate uses) on its first call, compile included, and warm (steady state, best of 2)."""
     import numpy as np
 
-    from newscat.training import eval_batches, predict_by_length
+    from newscat.inference import predict_by_length
+    from newscat.training import eval_batches
     import keras
     import newscat.model  # noqa: F401
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from newscat import CLASS_NAMES
 from newscat.errors import PipelineError
-from newscat.features import OOV_ID, PAD_ID
+from newscat.features import OOV_ID, OOV_TOKEN, PAD_ID, word_of
 
 
 def received_attention(weights: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
@@ -56,9 +56,9 @@ class Example:
 def read_tokens(text: str, ids: np.ndarray, vocabulary: list[str]) -> tuple[list[str], list[bool]]:
     """The cleaned words the model read (one per real id) and whether each was in the vocabulary."""
     real = ids[ids != PAD_ID]
-    tokens = text.split()[:len(real)] or ["[UNK]"]  # an empty text is read as one [UNK]
+    tokens = text.split()[:len(real)] or [OOV_TOKEN]  # features.unk_for_empty_rows
     known = [int(i) != OOV_ID for i in real]
-    mismatched = [t for t, i in zip(tokens, real) if i != OOV_ID and vocabulary[i - 2] != t]
+    mismatched = [t for t, i in zip(tokens, real) if i != OOV_ID and word_of(i, vocabulary) != t]
     if len(tokens) != len(real) or mismatched:
         raise PipelineError(f"data/clean/test.csv and data/vectorized disagree on {text[:80]!r}: "
                             "run `dvc repro vectorize`")
@@ -68,11 +68,11 @@ def read_tokens(text: str, ids: np.ndarray, vocabulary: list[str]) -> tuple[list
 def explain_examples(model, x: np.ndarray, y: np.ndarray, predicted: np.ndarray, texts: Sequence[str],
                      vocabulary: list[str], seed: int = 0) -> list[Example]:
     """Two rows per class (seeded), with the attention each token received under `model`,
-    read from a twin Keras model that shares the trained layers (newscat.model.attention_model)."""
-    from newscat.model import attention_model
+    read from a twin Keras model that shares the trained layers (newscat.inference)."""
+    from newscat.inference import predict_with_attention
 
     chosen = select_examples(y, predicted, per_class=2, seed=seed)
-    probabilities, weights = (np.asarray(a) for a in attention_model(model)(x[chosen], training=False))
+    probabilities, weights = predict_with_attention(model, x[chosen])
     if not np.array_equal(probabilities.argmax(axis=1), predicted[chosen]):
         raise PipelineError("the attention twin of the model predicts differently from the model")
     examples = []

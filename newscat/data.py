@@ -1,4 +1,7 @@
-"""AG News in: the original CSV layout or TFDS, validated row by row.
+"""Raw AG News input (stage download): the original CSV layout or TFDS, validated row by row.
+
+Not to be confused with newscat.datasets, which reads the pipeline's own intermediate files
+(data/clean, data/vectorized) written by later stages.
 
 Rows come out as (label, title, description) with label 0 World, 1 Sports, 2 Business,
 3 Sci/Tech. Bad rows are reported as file:line and reason; the caller decides (via

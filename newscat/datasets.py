@@ -1,4 +1,8 @@
-"""Load the pipeline's intermediate data: cleaned text tables and vectorized arrays."""
+"""The pipeline's intermediate files: the cleaned text tables (data/clean, written by stage
+clean) and the vectorized arrays (data/vectorized, written by stage vectorize).
+
+Raw AG News input (the original CSVs or TFDS, read by stage download) is newscat.data.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """Tokens -> integer sequences with keras.layers.TextVectorization (vocabulary from train only).
 
-Id 0 is padding and id 1 is [UNK]; models/vocab.txt holds the words from id 2 on, one per line.
-A text with no known token at all still gets one [UNK] so that every row keeps at least one
-unmasked position (a fully masked row would make the masked mean pooling divide by zero).
+Id PAD_ID (0) is padding and id OOV_ID (1) is [UNK]: RESERVED_TOKENS (2) ids before the words.
+models/vocab.txt holds the words from id RESERVED_TOKENS on, one per line. Rows are padded at
+the end. A text with no token at all still gets one [UNK] (`unk_for_empty_rows`, the one
+definition of that rule, also used in the exported graph) so that every row keeps at least
+one unmasked position (a fully masked row would make the masked mean pooling divide by zero).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import numpy as np
 
 from newscat.io import require_file
 
-PAD_ID, OOV_ID = 0, 1
+PAD_ID = 0  # Keras' Embedding(mask_zero=True) masks exactly this id
+OOV_ID = 1  # [UNK]: any word not in the vocabulary
+OOV_TOKEN = "[UNK]"
+RESERVED_TOKENS = 2  # PAD_ID and OOV_ID come before the first word
 VOCAB_FILE = Path("models/vocab.txt")
 
 
@@ -29,7 +34,7 @@ def _text_vectorization(seq_len: int, max_tokens: int | None = None, vocabulary=
 
 
 def fit_vocabulary(train_texts: Sequence[str], max_tokens: int) -> list[str]:
-    """The (max_tokens - 2) most frequent train tokens, most frequent first."""
+    """The (max_tokens - RESERVED_TOKENS) most frequent train tokens, most frequent first."""
     layer = _text_vectorization(seq_len=1, max_tokens=max_tokens)
     layer.adapt(np.asarray(train_texts, dtype=object), batch_size=4096)
     return layer.get_vocabulary(include_special_tokens=False)
@@ -39,13 +44,36 @@ def make_encoder(vocabulary: Sequence[str], seq_len: int):
     return _text_vectorization(seq_len=seq_len, vocabulary=list(vocabulary))
 
 
+def vocabulary_size(vocabulary: Sequence[str]) -> int:
+    """Ids in use: the reserved ones and one per word."""
+    return len(vocabulary) + RESERVED_TOKENS
+
+
+def word_of(token_id: int, vocabulary: Sequence[str]) -> str:
+    """The word of a token id >= RESERVED_TOKENS."""
+    return vocabulary[token_id - RESERVED_TOKENS]
+
+
+def row_lengths(x: np.ndarray) -> np.ndarray:
+    """Real tokens per row (rows are right-padded with PAD_ID)."""
+    return np.count_nonzero(x != PAD_ID, axis=1).astype(np.int64)
+
+
+def unk_for_empty_rows(ids):
+    """int32 ids [batch, seq_len] (tf.Tensor) with PAD_ID in the first column replaced by OOV_ID:
+    a row with no token reads as one [UNK]. Used by `encode` and inside the exported graph."""
+    import tensorflow as tf
+
+    ids = tf.cast(ids, tf.int32)
+    first = ids[:, :1]
+    return tf.concat([tf.where(first == PAD_ID, OOV_ID, first), ids[:, 1:]], axis=1)
+
+
 def encode(encoder, texts: Sequence[str], batch_size: int = 8192) -> np.ndarray:
     """int32 [len(texts), seq_len]; rows with no token start with [UNK] instead of padding."""
-    parts = [np.asarray(encoder(np.asarray(texts[i:i + batch_size], dtype=object)), dtype=np.int32)
+    parts = [np.asarray(unk_for_empty_rows(encoder(np.asarray(texts[i:i + batch_size], dtype=object))))
              for i in range(0, len(texts), batch_size)]
-    ids = np.concatenate(parts) if parts else np.zeros((0, encoder._output_sequence_length), np.int32)
-    ids[ids[:, 0] == PAD_ID, 0] = OOV_ID
-    return ids
+    return np.concatenate(parts) if parts else np.zeros((0, encoder._output_sequence_length), np.int32)
 
 
 def save_vocabulary(path: Path, vocabulary: Sequence[str]) -> None:

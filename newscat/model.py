@@ -15,8 +15,9 @@ import keras
 from keras import layers, ops
 
 from newscat import CLASS_NAMES
+from newscat.registry import RNN_CELLS, RNN_LAYER
 
-CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
+CELLS = {cell: getattr(layers, RNN_LAYER[cell]) for cell in RNN_CELLS}  # cell -> Keras RNN layer
 MASKED_SCORE = -1e9  # added to scores of padded keys: exp() underflows to exactly 0 in float32
 
 
@@ -58,7 +59,8 @@ def build_model(cell: str, vocab_size: int, embedding_dim: int, units: int, drop
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-    x = layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)
+    x = layers.Embedding(vocab_size, embedding_dim, mask_zero=True,  # masks newscat.features.PAD_ID (0)
+                         name="embedding")(token_ids)
     x = layers.Bidirectional(CELLS[cell](units, return_sequences=True), name=f"bi_{cell}")(x)
     x = ScaledDotProductSelfAttention(name="attention")(x)
     x = layers.GlobalAveragePooling1D(name="masked_mean")(x)

@@ -18,6 +18,7 @@ from typing import Any, Callable
 import yaml
 
 from newscat.errors import PipelineError
+from newscat.registry import RNN_CELLS
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -62,7 +63,7 @@ class WordcloudsParams:
 
 @dataclass(frozen=True)
 class ModelParams:
-    cell: str = _p("lstm", "one of 'lstm', 'gru'", lambda v: v in ("lstm", "gru"))
+    cell: str = _p("lstm", f"one of {', '.join(map(repr, RNN_CELLS))}", lambda v: v in RNN_CELLS)
     embedding_dim: int = _p(64, "an integer >= 1", lambda v: v >= 1)
     units: int = _p(64, "an integer >= 1", lambda v: v >= 1)
     dropout: float = _p(0.3, "a number in [0, 1)", lambda v: 0 <= v < 1)

@@ -17,9 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from newscat import CLASS_NAMES  # noqa: E402
 from newscat.errors import UsageError, run_stage  # noqa: E402
+from newscat.inference import load_model  # noqa: E402
 from newscat.io import require_file  # noqa: E402
 from newscat.params import load_params  # noqa: E402
-from newscat.registry import MODELS, load_model  # noqa: E402
+from newscat.registry import MODELS  # noqa: E402
 from newscat.text import clean_texts  # noqa: E402
 
 
@@ -30,12 +31,12 @@ def predict_proba(name: str, texts: list[str], sequence_length: int):
     if name == "baseline":
         return model.predict_proba(cleaned)
     from newscat.features import encode, load_vocabulary, make_encoder
-    from newscat.training import eval_batches
+    from newscat.inference import predict_by_length
     from newscat.vocab_hash import check_vocabulary
 
     check_vocabulary(name)
     ids = encode(make_encoder(load_vocabulary(), sequence_length), cleaned)
-    return model.predict(eval_batches(ids), verbose=0)
+    return predict_by_length(model, ids)
 
 
 def known_token_counts(name: str, texts: list[str], sequence_length: int) -> list[int]:

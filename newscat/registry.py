@@ -1,16 +1,25 @@
-"""Where each trained model lives, how it is named, and how to load it."""
+"""The models, defined once: which exist, their display names, the stage that trains each,
+and where each one's files live (newscat.inference.load_model loads one). Plain data: this
+module imports nothing of the package, so depending on it drags nothing else in.
+
+Everything else derives from here: newscat.model.CELLS (cell -> Keras layer), the valid
+`model.cell` values in newscat.params, the SavedModel folders of newscat.serving, evaluate's
+rows and figure titles, predict's --model choices. dvc.yaml names the same stages and files
+(tests/test_registry.py checks that they agree).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from newscat.io import require_file
-
-RNN_CELLS = ("lstm", "gru")
-MODELS = ("lstm", "gru", "baseline")
-DISPLAY_NAMES = {"lstm": "LSTM+Attention", "gru": "GRU+Attention", "baseline": "TF-IDF+LogReg"}
+# The attention RNNs, by cell, with the Keras layer class each one uses.
+RNN_LAYER = {"lstm": "LSTM", "gru": "GRU"}
+RNN_CELLS = tuple(RNN_LAYER)
+BASELINE = "baseline"
+MODELS = (*RNN_CELLS, BASELINE)
+DISPLAY_NAMES = {"lstm": "LSTM+Attention", "gru": "GRU+Attention", BASELINE: "TF-IDF+LogReg"}
+STAGE_OF = {**{cell: f"train_{cell}" for cell in RNN_CELLS}, BASELINE: "train_baseline"}
 BASELINE_FILE = Path("models/baseline.joblib")
-STAGE_OF = {"lstm": "train_lstm", "gru": "train_gru", "baseline": "train_baseline"}
 
 
 def keras_model_path(cell: str) -> Path:
@@ -21,19 +30,11 @@ def weights_path(cell: str) -> Path:
     return Path(f"models/{cell}_attention.weights.h5")
 
 
+def serving_path(cell: str) -> Path:
+    """The exported SavedModel (raw text in, probabilities out) of one cell."""
+    return Path(f"models/{cell}_serving")
+
+
 def live_dir(cell: str) -> Path:
     return Path(f"dvclive/train_{cell}")
 
-
-def load_model(name: str):
-    """A trained model by name; a clear error naming the stage to run if it is missing."""
-    hint = f"run `dvc repro {STAGE_OF[name]}`"
-    if name == "baseline":
-        import joblib
-
-        return joblib.load(require_file(BASELINE_FILE, hint))
-    import keras
-
-    import newscat.model  # noqa: F401  (registers the custom attention layer)
-
-    return keras.models.load_model(require_file(keras_model_path(name), hint))

@@ -8,8 +8,10 @@ Order (issue: lowercase, decode artifacts, drop punctuation/digits, drop stopwor
 4. drop NLTK's English stopwords. Contractions split at step 3 ("company's" -> "company s")
    leave fragments (s, t, don, ll, ...) that NLTK's list already contains.
 
-Every pattern is written so RE2 accepts it too: newscat.serving replays the same list in
-the TensorFlow graph with tf.strings.regex_replace.
+This module is the one definition, as data: the ARTIFACTS table, NON_LETTERS, Python's
+str.lower and NLTK's stopword list. Every pattern is written so RE2 accepts it too:
+newscat.serving replays the same table, and tables generated from these, in the TensorFlow
+graph. The fast path (_MAY_HAVE_ARTIFACT) is derived from ARTIFACTS as well.
 """
 
 from __future__ import annotations
@@ -34,10 +36,32 @@ ARTIFACTS: tuple[tuple[str, str], ...] = (
     (r"&[a-z]+;", " "),       # any other named entity (&nbsp; ...)
     (r"<[^<>]*>", " "),       # HTML tags such as <b> and <a href="...">
 )
-NON_LETTERS = r"[\W\d_]+"     # anything but a (unicode) letter; in-graph: newscat.serving.NON_LETTERS_RE2
+NON_LETTERS = r"[\W\d_]+"     # anything but a (unicode) letter; in-graph: newscat.serving.non_letters_re2
 _ARTIFACTS = tuple((re.compile(p), r) for p, r in ARTIFACTS)
 _NON_LETTERS = re.compile(NON_LETTERS)
-_MAY_HAVE_ARTIFACT = re.compile(r"[\\&;<]")  # skip the artifact pass for most texts (speed)
+
+
+def required_char(pattern: str) -> str | None:
+    """A character that every match of `pattern` contains: a literal of its top-level sequence
+    (not optional, not in a group or class), a non-alphanumeric one if it has one (rarer in
+    text, so a better filter). None if there is no such literal."""
+    try:
+        from re import _parser as parser  # Python >= 3.11
+    except ImportError:  # pragma: no cover
+        import sre_parse as parser
+    literals = [chr(value) for op, value in parser.parse(pattern) if op is parser.LITERAL]
+    return next((c for c in literals if not c.isalnum()), literals[0] if literals else None)
+
+
+def _may_have_artifact() -> re.Pattern | None:
+    """Matches wherever some ARTIFACTS pattern might: one required character of each pattern.
+    A text it does not match is left unchanged by the artifact pass, which is then skipped
+    (most texts: speed). None (no shortcut) if some pattern has no required character."""
+    chars = [required_char(pattern) for pattern, _ in ARTIFACTS]
+    return None if None in chars else re.compile("[" + "".join(re.escape(c) for c in sorted(set(chars))) + "]")
+
+
+_MAY_HAVE_ARTIFACT = _may_have_artifact()
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +88,7 @@ def english_stopwords() -> frozenset[str]:
 def decode_artifacts(text: str) -> str:
     """Lowercased text with AG News escapes decoded and HTML tags removed."""
     text = text.lower()
-    if _MAY_HAVE_ARTIFACT.search(text):
+    if _MAY_HAVE_ARTIFACT is None or _MAY_HAVE_ARTIFACT.search(text):
         for pattern, replacement in _ARTIFACTS:
             text = pattern.sub(replacement, text)
     return text

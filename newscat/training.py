@@ -10,18 +10,17 @@ from __future__ import annotations
 import math
 import os
 import sys
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
+from newscat.features import PAD_ID, row_lengths  # noqa: F401  (row_lengths: used by the fit loop)
+
 VAL_BATCH = 1024  # evaluation batch: no gradients, so bigger batches are only faster
 # Train batches are sorted by length within windows of this many batches (0: off), so that
 # trimming each batch to its longest row removes most padding: ~1.6-2x fewer RNN time steps.
 BUCKET_BATCHES = 16
-# Inference batches are cut to a multiple of this many tokens: few distinct shapes to compile.
-LENGTH_STEP = 8
 
 # Fixed input-pipeline sizes instead of tf.data AUTOTUNE: the input work (a gather and a trim
 # per batch) is tiny next to a training step, and with AUTOTUNE on, deleting the finished
@@ -35,13 +34,8 @@ NO_AUTOTUNE.autotune.enabled = False
 
 def trim_padding(x, y):
     """Cut a right-padded batch to its longest real row (results identical: padding is masked)."""
-    longest = tf.reduce_max(tf.reduce_sum(tf.cast(x != 0, tf.int32), axis=1))
+    longest = tf.reduce_max(tf.reduce_sum(tf.cast(x != PAD_ID, tf.int32), axis=1))
     return x[:, :tf.maximum(longest, 1)], y
-
-
-def row_lengths(x: np.ndarray) -> np.ndarray:
-    """Real tokens per row (rows are right-padded with the padding id 0)."""
-    return np.count_nonzero(x, axis=1).astype(np.int64)
 
 
 def epoch_batches(lengths: tf.Tensor, batch_size: int, seed: int, epoch,
@@ -93,28 +87,6 @@ def eval_batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = V
     y = np.zeros(len(x), np.int64) if y is None else y
     return (tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
             .map(trim_padding).prefetch(PREFETCH_BATCHES).with_options(NO_AUTOTUNE))
-
-
-_FORWARD = weakref.WeakKeyDictionary()  # model -> its compiled forward pass, reused across calls
-
-
-def predict_by_length(model, x: np.ndarray, batch_size: int = VAL_BATCH) -> np.ndarray:
-    """Class probabilities of every row of x (in x's order), fast: rows are taken in order of
-    length so each batch holds similar lengths, each batch is cut to its longest row rounded
-    up to a multiple of LENGTH_STEP (padding is masked: the same probabilities to ~1e-6), and
-    the forward pass is XLA-compiled once per batch shape (a handful) and kept for later calls.
-    On 2 CPU cores: ~1.5-2x model.predict once compiled; the first call pays ~1 s per shape."""
-    if model not in _FORWARD:
-        _FORWARD[model] = tf.function(lambda ids: model(ids, training=False), jit_compile=True)
-    forward = _FORWARD[model]
-    order = np.argsort(row_lengths(x), kind="stable")
-    out = np.empty((len(x), model.output_shape[-1]), np.float32)
-    for start in range(0, len(x), batch_size):
-        rows = order[start:start + batch_size]
-        longest = max(int(row_lengths(x[rows]).max()), 1)
-        width = min(x.shape[1], -(-longest // LENGTH_STEP) * LENGTH_STEP)
-        out[rows] = forward(tf.constant(x[rows, :width], tf.int32)).numpy()
-    return out
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:

@@ -12,11 +12,11 @@ from newscat.errors import run_stage
 from newscat.evaluation import (classification_metrics, confusion_matrix_figure, history_figure,
                                 write_confusion_data)
 from newscat.features import load_vocabulary
+from newscat.inference import load_model, predict_by_length
 from newscat.io import StagedOutputs, write_json
 from newscat.params import load_params
-from newscat.registry import DISPLAY_NAMES, MODELS, RNN_CELLS, live_dir, load_model
+from newscat.registry import DISPLAY_NAMES, MODELS, RNN_CELLS, live_dir
 from newscat.report import REPORT_FILE, write_classification_report
-from newscat.training import predict_by_length
 from newscat.vocab_hash import check_vocabulary
 
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model

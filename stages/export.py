@@ -11,9 +11,10 @@ import keras
 
 from newscat.errors import run_stage
 from newscat.features import load_vocabulary
+from newscat.inference import load_model
 from newscat.io import StagedOutputs
 from newscat.params import load_params
-from newscat.registry import RNN_CELLS, load_model
+from newscat.registry import RNN_CELLS
 from newscat.serving import PATH_OF, export_serving
 from newscat.text import english_stopwords
 from newscat.vocab_hash import check_vocabulary

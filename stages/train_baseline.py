@@ -16,7 +16,7 @@ def main() -> None:
     params = load_params()
     labels, texts = load_clean("train")
     bp = params.baseline
-    model = build_baseline(bp.max_features, bp.ngram_max, bp.C, seed=params.train.seed)
+    model = build_baseline(bp.max_features, bp.ngram_max, bp.C)
     start = time.perf_counter()
     model.fit(texts, labels)
     seconds = time.perf_counter() - start

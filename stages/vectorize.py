@@ -8,7 +8,8 @@ import numpy as np
 
 from newscat.datasets import VECTORIZED_DIR, load_clean, vectorized_paths
 from newscat.errors import run_stage
-from newscat.features import VOCAB_FILE, encode, fit_vocabulary, make_encoder, save_vocabulary
+from newscat.features import (VOCAB_FILE, encode, fit_vocabulary, make_encoder, save_vocabulary,
+                              vocabulary_size)
 from newscat.io import StagedOutputs, read_json, write_json
 from newscat.params import load_params
 
@@ -30,10 +31,10 @@ def main() -> None:
         save_vocabulary(out.path(VOCAB_FILE), vocabulary)
         metrics = {"download": read_json("data/raw/report.json"),
                    "clean": read_json("data/clean/report.json"),
-                   "vocabulary_size": len(vocabulary) + 2,  # + padding and [UNK]
+                   "vocabulary_size": vocabulary_size(vocabulary),  # words + padding and [UNK]
                    "sequence_length": params.sequence_length}
         write_json(out.path("metrics/data.json"), metrics)
-    print(f"vectorize: vocabulary {len(vocabulary) + 2} tokens, sequence length {params.sequence_length}")
+    print(f"vectorize: vocabulary {vocabulary_size(vocabulary)} tokens, sequence length {params.sequence_length}")
 
 
 if __name__ == "__main__":

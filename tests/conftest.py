@@ -1,5 +1,10 @@
 """Shared fixtures: a small AG-News-like dataset written by the tests, and a throwaway
-copy of the project in its own git repo where `dvc repro` can run."""
+copy of the project in its own git repo where `dvc repro` can run.
+
+`built_project` (session) runs the whole pipeline once and is shared READ-ONLY by every test
+module that only reads its outputs; a test that changes anything works on
+`copy_project(built_project.path, ...)`. Teardown fails if the shared project was changed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import random
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -67,12 +73,24 @@ PYTHON = sys.executable
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", ".dvcignore", ".gitignore"]
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run a command with the project's venv on PATH; fail with its output if it fails."""
+# No subprocess of the suite may hang CI: a whole tiny `dvc repro` takes ~1-2 min on 2 cores.
+SUBPROCESS_TIMEOUT = 300
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True,
+        timeout: float = SUBPROCESS_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run a command with the project's venv on PATH; fail with its output if it fails or
+    runs longer than `timeout` seconds."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.com",
                GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.com")
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    try:
+        result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        def text(out):
+            return out.decode(errors="replace") if isinstance(out, bytes) else (out or "")
+        raise AssertionError(f"{' '.join(cmd)} timed out after {timeout} s:\n{text(exc.stdout)}\n"
+                             f"{text(exc.stderr)}") from None
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -106,33 +124,61 @@ def new_project(base: Path, train_per_class: int = 40, test_per_class: int = 10)
     return dest
 
 
-def copy_project(src: Path, dest: Path) -> Path:
-    """A copy of a fixture project (git repo, DVC cache and outputs) that a test may change."""
-    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("tmp"))  # .dvc/tmp: locks, indexes
-    return dest
-
-
 def file_bytes(root: Path, patterns: tuple[str, ...]) -> dict[str, bytes]:
     """{relative path: contents} of every file under root matching one of the glob patterns."""
     return {str(p.relative_to(root)): p.read_bytes()
             for pattern in patterns for p in sorted(root.glob(pattern)) if p.is_file()}
 
 
-@pytest.fixture
-def project(tmp_path) -> Path:
-    """A copy of the project in a fresh git repo (one commit), reading its own fixture CSVs.
-    Tests that run the pipeline once and check several things call new_project from a
-    module-scoped fixture instead."""
-    return new_project(tmp_path)
+def copy_project(src: Path, dest: Path) -> Path:
+    """A private copy of a project (its git repo and DVC cache included) at `dest`, to change."""
+    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def project_state(root: Path) -> dict[str, bytes]:
+    """Every file of a project except git's and DVC's own bookkeeping and bytecode."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not {".git", "tmp", "__pycache__"} & set(p.relative_to(root).parts)}
+
+
+@dataclass(frozen=True)
+class Built:
+    path: Path                            # the project, after `dvc repro` and a commit
+    repro: subprocess.CompletedProcess    # what that `dvc repro` printed
 
 
 @pytest.fixture(scope="session")
-def trained_project(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """(project, its `dvc repro` result): the whole pipeline run once on fixture data and
-    committed, shared by every test that needs trained models. Read it only; change a
-    copy_project of it."""
-    project = new_project(tmp_path_factory.mktemp("trained"))
+def built_project(tmp_path_factory) -> Built:
+    """The whole pipeline run once on fixture data, then committed. Shared READ-ONLY by the
+    test modules that only read its outputs (copy_project before changing anything);
+    teardown fails if a test changed it."""
+    project = new_project(tmp_path_factory.mktemp("built"))
     repro = run(["dvc", "repro"], project)
     run(["git", "add", "-A"], project)
-    run(["git", "commit", "-qm", "trained"], project)
-    return project, repro
+    run(["git", "commit", "-qm", "built"], project)
+    before = project_state(project)
+    yield Built(project, repro)
+    after = project_state(project)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"a test changed the shared built project (copy it first): {changed[:20]}"
+
+
+@pytest.fixture(scope="session")
+def fresh_project(tmp_path_factory) -> Path:
+    """new_project, made once (git and dvc init cost seconds); READ-ONLY, see `project`."""
+    return new_project(tmp_path_factory.mktemp("fresh"))
+
+
+@pytest.fixture
+def project(fresh_project, tmp_path) -> Path:
+    """A copy of the project in a fresh git repo (one commit), reading the fixture CSVs: this
+    test's own copy of `fresh_project`. Tests that run the pipeline once and check several
+    things use `built_project` or call new_project from a module-scoped fixture instead."""
+    return copy_project(fresh_project, tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def trained_project(built_project) -> tuple[Path, subprocess.CompletedProcess]:
+    """(project, its `dvc repro` result): `built_project` as a pair. READ-ONLY."""
+    return built_project.path, built_project.repro

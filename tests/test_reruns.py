@@ -1,6 +1,8 @@
 """Reruns are identical: `dvc repro --force` on the same machine, same params and data, writes
 byte-identical outputs (metrics, DVCLive history, models, figures, data), so dvc.lock does not
-change and nothing downstream of an unchanged stage ever reruns."""
+change and nothing downstream of an unchanged stage ever reruns. The first run is the shared
+built project; the forced rerun happens in a copy of it (so outputs may not depend on where
+the project lives either)."""
 from __future__ import annotations
 
 import zipfile
@@ -8,7 +10,7 @@ import zipfile
 import pytest
 import yaml
 
-from conftest import file_bytes, new_project, run
+from conftest import copy_project, file_bytes, run
 
 GROUPS = {
     "metrics": ("metrics/*.json",),
@@ -25,10 +27,9 @@ ALL = tuple(p for patterns in GROUPS.values() for p in patterns)
 
 
 @pytest.fixture(scope="module")
-def reruns(tmp_path_factory):
-    project = new_project(tmp_path_factory.mktemp("reruns"))
-    run(["dvc", "repro"], project)
-    first, first_lock = file_bytes(project, ALL), (project / "dvc.lock").read_text()
+def reruns(built_project, tmp_path_factory):
+    first, first_lock = file_bytes(built_project.path, ALL), (built_project.path / "dvc.lock").read_text()
+    project = copy_project(built_project.path, tmp_path_factory.mktemp("reruns") / "project")
     forced = run(["dvc", "repro", "--force"], project)
     second, second_lock = file_bytes(project, ALL), (project / "dvc.lock").read_text()
     status = run(["dvc", "status"], project)

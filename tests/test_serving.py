@@ -14,7 +14,8 @@ from conftest import fixture_rows
 from newscat.data import load_csv_splits
 from newscat.features import encode, make_encoder
 from newscat.model import build_model
-from newscat.serving import NON_LETTERS_RE2, RawTextPipeline, clean_tokens, export_serving, stopword_table
+from newscat.serving import (MAX_CODE_POINT, Lowercase, RawTextPipeline, clean_tokens, export_serving,
+                             non_letters_re2, stopword_table)
 from newscat.text import NON_LETTERS, clean_text, english_stopwords, join_title_description
 
 REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ag_news_dev"
@@ -39,7 +40,7 @@ def stopwords():
 def graph_clean(texts, stopwords) -> list[list[str]]:
     import tensorflow as tf
 
-    tokens = clean_tokens(tf.constant(texts, dtype=tf.string), stopword_table(stopwords))
+    tokens = clean_tokens(tf.constant(texts, dtype=tf.string), stopword_table(stopwords), Lowercase())
     return [[t.decode("utf-8") for t in row] for row in tokens.to_list()]
 
 
@@ -72,33 +73,33 @@ def test_parity_on_real_sample(split, stopwords):
                   f"{REAL_SAMPLE.name}/{split}")
 
 
+EVERY_CODE_POINT = [chr(c) for c in range(1, MAX_CODE_POINT + 1) if not 0xD800 <= c <= 0xDFFF]
+
+
 def test_non_letter_patterns_agree_on_every_code_point():
-    """Python's [\\W\\d_] and the RE2 twin classify each code point alike, except those that
-    only the newer Unicode tables of RE2 know (unassigned, Cn, in Python's unicodedata)."""
+    """Python's [\\W\\d_] and the in-graph pattern split on exactly the same characters."""
     import re
 
     import tensorflow as tf
 
-    chars = [chr(c) for c in range(1, 0x30000) if not 0xD800 <= c <= 0xDFFF]
-    python_splits = [bool(re.fullmatch(NON_LETTERS, c)) for c in chars]
-    graph_splits = tf.strings.regex_replace(chars, NON_LETTERS_RE2, "").numpy() == b""
-    differ = [c for c, p, g in zip(chars, python_splits, graph_splits)
-              if p != g and unicodedata.category(c) != "Cn"]
+    python_splits = [bool(re.fullmatch(NON_LETTERS, c)) for c in EVERY_CODE_POINT]
+    graph_splits = tf.strings.regex_replace(EVERY_CODE_POINT, non_letters_re2(), "").numpy() == b""
+    differ = [c for c, p, g in zip(EVERY_CODE_POINT, python_splits, graph_splits) if p != g]
     assert not differ, [f"U+{ord(c):04X} {unicodedata.category(c)}" for c in differ[:20]]
 
 
-# Capital letters new in Unicode 14 (Python 3.11's tables) that TensorFlow's ICU does not
-# lowercase yet: Glagolitic, Latin extended-D and Vithkuqi. No news text uses them.
-LOWER_UNKNOWN_TO_TF = {0x2C2F, 0xA7C0, 0xA7D0, 0xA7D6, 0xA7D8, *range(0x10570, 0x10596)}
-
-
 def test_lowercase_agrees_on_every_code_point():
-    import tensorflow as tf
-
-    chars = [chr(c) for c in range(1, 0x30000) if not 0xD800 <= c <= 0xDFFF]
-    lowered = tf.strings.lower(chars, encoding="utf-8").numpy()
-    differ = [c for c, g in zip(chars, lowered) if c.lower() != g.decode("utf-8") and ord(c) not in LOWER_UNKNOWN_TO_TF]
+    lowered = Lowercase()(EVERY_CODE_POINT).numpy()
+    differ = [c for c, g in zip(EVERY_CODE_POINT, lowered) if c.lower() != g.decode("utf-8")]
     assert not differ, [f"U+{ord(c):04X} {c!r}: python {c.lower()!r}" for c in differ[:20]]
+
+
+@pytest.mark.parametrize("text", ["Glagolitic \u2c2f!", "\ua7c0\ua7d0 Latin", "x\U00010570\U00010595y",
+                                  "ΟΔΟΣ ΣΑΣ \u2c2f", "İstanbul \ua7d6", "plain ascii"])
+def test_lowercase_of_mixed_texts_agrees(text):
+    """The in-graph fix for capitals TensorFlow does not know applies inside longer texts too
+    (and leaves final sigma and the two-character lowercase of İ to tf.strings.lower)."""
+    assert Lowercase()([text]).numpy()[0].decode("utf-8") == text.lower()
 
 
 # --- the exported model ---------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """Cleaning rules: artifacts decoded, punctuation/digits removed, stopwords dropped."""
 
-import pytest
+import re
 
-from newscat.text import clean_text, decode_artifacts, english_stopwords, join_title_description
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from newscat.text import (ARTIFACTS, clean_text, decode_artifacts, english_stopwords, join_title_description,
+                          required_char)
 
 STOP = frozenset({"the", "a", "of", "s", "t", "and", "is", "don"})
 
@@ -53,3 +57,28 @@ def test_nltk_english_stopwords_are_used():
 
 def test_title_is_kept():
     assert clean_text(join_title_description("Sox Win", "Boston beat New York."), STOP) == "sox win boston beat new york"
+
+
+@pytest.mark.parametrize("pattern, char", [(r"\\", "\\"), (r"&?quot;", ";"), (r"&?#[0-9]+;", "#"),
+                                           (r"<[^<>]*>", "<"), (r"&[a-z]+;", "&"), (r"(a|b)c", "c"),
+                                           (r"x?", None), (r"[ab]+", None)])
+def test_required_char_is_in_every_match(pattern, char):
+    assert required_char(pattern) == char
+
+
+def _every_artifact_pass(text: str) -> str:
+    text = text.lower()
+    for pattern, replacement in ARTIFACTS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+PIECES = st.sampled_from(["&", "amp;", "quot;", "#36;", "#39;", "#8212;", "lt;", "gt;", "<", ">", "b", "\\",
+                          ";", "#", "q", "uot", "nbsp;", " ", "X", "1"])
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(text=st.lists(st.one_of(PIECES, st.text(max_size=3)), max_size=12).map("".join))
+def test_fast_path_skips_only_texts_the_artifact_pass_leaves_unchanged(text):
+    """The shortcut derived from ARTIFACTS never changes the result of the full pass."""
+    assert decode_artifacts(text) == _every_artifact_pass(text)
