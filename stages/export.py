@@ -7,8 +7,6 @@ all run inside the graph (newscat.serving), so TF Serving needs none of our Pyth
 
 import _bootstrap  # noqa: F401
 
-import keras
-
 from newscat.errors import run_stage
 from newscat.features import load_vocabulary
 from newscat.io import StagedOutputs
@@ -21,6 +19,8 @@ EXPORT_SEED = 0
 
 
 def main() -> None:
+    import keras  # imported after newscat, which keeps TensorFlow's start-up lines out of the log
+
     sequence_length = load_params().vectorize.sequence_length
     vocabulary, stopwords = load_vocabulary(), english_stopwords()
     with StagedOutputs() as out:

@@ -64,7 +64,7 @@ TINY_PARAMS = {
     "baseline": {"max_features": 500},
 }
 PYTHON = sys.executable
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", ".dvcignore", ".gitignore"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", "plots", ".dvcignore", ".gitignore"]
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
