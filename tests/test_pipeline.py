@@ -59,7 +59,8 @@ def test_repro_runs_every_stage_and_writes_every_declared_output(pipeline):
 
 @pytest.mark.parametrize("figure", [
     "training_wordclouds.png", "test_wordclouds.png", "cleaned_training_wordclouds.png",
-    "cleaned_test_wordclouds.png", "training_dist.png", "test_dist.png", "lstm_attention_acc_loss.png",
+    "cleaned_test_wordclouds.png", "training_dist.png", "test_dist.png", "distinctive_words.png",
+    "lstm_attention_acc_loss.png",
     "gru_attention_acc_loss.png", "Confusion_matrix_LSTM+Attention.png", "Confusion_matrix_GRU+Attention.png",
     "attention_examples.png"])
 def test_figure_is_a_png(pipeline, figure):
