@@ -167,7 +167,9 @@ def find_split_file(csv_dir: Path, split: str) -> Path:
     if found:
         return found[0]
     if not csv_dir.is_dir():
-        raise PipelineError(f"data.csv_dir: folder {csv_dir} does not exist")
+        where = "" if csv_dir.is_absolute() else (
+            f" (a relative path is read from the project root, {Path.cwd()})")
+        raise PipelineError(f"data.csv_dir: folder {csv_dir} does not exist{where}")
     raise PipelineError(f"data.csv_dir: {csv_dir} has no {split}.csv or {split}.csv.gz "
                         "(the original ag_news_csv layout: class,title,description, no header)")
 
@@ -201,7 +203,7 @@ def account_for_rows(splits: dict[str, list[Row]], problems: Problems, on_bad_ro
 
 OFFLINE_HELP = (
     "To run offline, either set data.source: csv and data.csv_dir to a folder with the original "
-    "train.csv/test.csv (e.g. ../shared/data/ag_news_dev), or set data.manual_dir to a folder "
+    "train.csv/test.csv (e.g. data/sample, the bundled sample), or set data.manual_dir to a folder "
     "holding ag_news_csv.tar.gz."
 )
 

@@ -53,21 +53,58 @@ def confusion_matrix_figure(y_true: np.ndarray, y_pred: np.ndarray, title: str, 
     save_figure(fig, path)
 
 
+def headline_metrics(scores: dict[str, dict], headline: str) -> dict:
+    """The few numbers people compare across experiments (the one DVC metrics file, so
+    `dvc exp show` stays narrow): the headline model, its test accuracy and macro F1, and each
+    model's test accuracy. Per-class figures and the rest stay in metrics/<model>.json."""
+    return {"model": headline, "accuracy": scores[headline]["accuracy"],
+            "macro_f1": scores[headline]["macro"]["f1"],
+            **{name: {"accuracy": s["accuracy"]} for name, s in scores.items()}}
+
+
+SPLITS = (("train", "train"), ("eval", "validation"))  # DVCLive's folder name, what we call it
+CURVE_METRICS = ("loss", "accuracy")
+
+
 def read_dvclive_series(live_dir: Path, split: str, metric: str) -> tuple[list[int], list[float]]:
-    """(epochs, values) from DVCLive's plots/metrics/<split>/<metric>.tsv."""
+    """(epochs from 1, values) from DVCLive's plots/metrics/<split>/<metric>.tsv (steps from 0)."""
     path = Path(live_dir) / "plots" / "metrics" / split / f"{metric}.tsv"
     with open(path, encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     return [int(row["step"]) + 1 for row in rows], [float(row[metric]) for row in rows]
 
 
+def kept_epoch(live_dir: Path) -> int:
+    """The epoch (from 1) whose weights training kept: EarlyStopping(restore_best_weights) keeps
+    the first epoch with the lowest validation loss."""
+    epochs, losses = read_dvclive_series(live_dir, "eval", "loss")
+    return epochs[int(np.argmin(losses))]
+
+
+def write_training_curves(path: Path, live_dirs: dict[str, Path]) -> None:
+    """One CSV of every model's per-epoch loss and accuracy (epoch from 1; model display name;
+    split train/validation): the data of dvc.yaml's two training-curve plots."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["model", "split", "epoch", *CURVE_METRICS])
+        for model, live_dir in live_dirs.items():
+            for split, split_name in SPLITS:
+                series = [read_dvclive_series(live_dir, split, metric) for metric in CURVE_METRICS]
+                epochs = series[0][0]
+                for i, epoch in enumerate(epochs):
+                    writer.writerow([model, split_name, epoch, *(values[i] for _, values in series)])
+
+
 def history_figure(live_dir: Path, title: str, path: Path) -> None:
-    """Accuracy and loss per epoch, train vs validation, side by side."""
+    """Accuracy and loss per epoch, train vs validation, side by side; a dashed line marks the
+    epoch whose weights were kept."""
+    kept = kept_epoch(live_dir)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, metric in zip(axes, ("accuracy", "loss")):
-        for split, label in (("train", "train"), ("eval", "validation")):
+        for split, label in SPLITS:
             epochs, values = read_dvclive_series(live_dir, split, metric)
             ax.plot(epochs, values, marker="o", label=label)
+        ax.axvline(kept, color="grey", linestyle="--", linewidth=1, label=f"kept: epoch {kept}")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)

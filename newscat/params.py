@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -36,11 +37,24 @@ def _p(default, valid: str, check: Callable[[Any], bool] = lambda v: True):
     return field(default=default, metadata={"valid": valid, "check": check})
 
 
+def _inside_project_or_absolute(path: str | None) -> bool:
+    """Relative paths are read from the project root (the folder holding dvc.yaml), which is a
+    temporary copy for a queued `dvc exp run`: a relative path must stay inside the project."""
+    return path is None or os.path.isabs(path) or not os.path.normpath(path).startswith("..")
+
+
+PATH_RULE = ("relative to the project root and inside it (a queued experiment runs in a copy of "
+             "the project), or absolute")
+
+
 @dataclass(frozen=True)
 class DataParams:
     source: str = _p("tfds", "one of 'tfds', 'csv'", lambda v: v in ("tfds", "csv"))
-    csv_dir: str | None = _p(None, "a folder with train.csv[.gz] and test.csv[.gz], or null")
-    manual_dir: str | None = _p(None, "a folder holding ag_news_csv.tar.gz, or null")
+    # Never null: dvc.yaml tracks the files in this folder as a dependency of download.
+    csv_dir: str = _p("data/sample", "a folder with train.csv[.gz] and test.csv[.gz], " + PATH_RULE,
+                      _inside_project_or_absolute)
+    manual_dir: str | None = _p(None, "a folder holding ag_news_csv.tar.gz, " + PATH_RULE + "; or null",
+                                _inside_project_or_absolute)
     on_bad_rows: str = _p("error", "one of 'error', 'skip'", lambda v: v in ("error", "skip"))
     val_fraction: float = _p(0.1, "a number in (0, 0.5]", lambda v: 0 < v <= 0.5)
     seed: int = _p(42, SEED_VALID, _seed_ok)
@@ -170,14 +184,9 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
             else:
                 kwargs[key] = float(value) if f.type == "float" else value
         groups[name] = kwargs
-    if not problems:
-        params = Params(**{n: cls(**groups[n]) for n, cls in _GROUP_CLASSES.items()})
-        if params.data.source == "csv" and not params.data.csv_dir:
-            problems.append("data.csv_dir is null but data.source is 'csv'; valid: the folder "
-                            "holding train.csv[.gz] and test.csv[.gz]")
     if problems:
         raise ParamsError(f"{source}: {len(problems)} invalid parameter(s):\n  - " + "\n  - ".join(problems))
-    return params
+    return Params(**{n: cls(**groups[n]) for n, cls in _GROUP_CLASSES.items()})
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

@@ -27,6 +27,7 @@ from newscat.errors import PipelineError
 ARTIFACTS: tuple[tuple[str, str], ...] = (
     (r"\\", " "),             # the CSV writes line breaks inside a text as a backslash
     (r"&amp;", "&"),          # first, so double-escaped "&amp;lt;" decodes fully
+    (r"(^|[^a-z])amp;", r"\1&"),  # AG News often lost the "&" ("AT amp;T"); not "champ;"
     (r"&?quot;", '"'),        # AG News often lost the "&": "quot;"
     (r"&?#36;", "$"),
     (r"&?#39;", "'"),

@@ -1,16 +1,17 @@
 """Stage evaluate: score LSTM, GRU and baseline on the test split (used for nothing else).
 
-Writes metrics/{lstm,gru,baseline}.json, the headline metrics/metrics.json (the model named
-by model.cell), eval/<model>_confusion.csv for DVC's confusion plots, the training-curve and
-confusion-matrix figures, and Figures/attention_examples.png: two test texts per class shaded
+Writes metrics/metrics.json (the one DVC metrics file: the headline model named by model.cell,
+its accuracy and macro F1, and each model's), metrics/{lstm,gru,baseline}.json (full scores with
+per-class figures), eval/<model>_confusion.csv and eval/training_curves.csv for DVC's plots, the
+training-curve and confusion-matrix figures, and Figures/attention_examples.png: two test texts per class shaded
 by the attention the headline model gives each token.
 """
 
 from newscat.attention_figure import attention_figure, explain_examples
 from newscat.datasets import load_clean, load_vectorized
 from newscat.errors import run_stage
-from newscat.evaluation import (classification_metrics, confusion_matrix_figure, history_figure,
-                                write_confusion_data)
+from newscat.evaluation import (classification_metrics, confusion_matrix_figure, headline_metrics,
+                                history_figure, write_confusion_data, write_training_curves)
 from newscat.features import load_vocabulary
 from newscat.inference import load_model, predict_by_length
 from newscat.io import StagedOutputs, write_json
@@ -49,9 +50,9 @@ def main() -> None:
                     examples = explain_examples(model, x_test, y_test, predicted, texts, load_vocabulary(),
                                                 seed=EXAMPLE_SEED)
                     attention_figure(examples, title, out.path("Figures/attention_examples.png"))
-        write_json(out.path("metrics/metrics.json"), {
-            "model": headline, "accuracy": scores[headline]["accuracy"],
-            "macro_f1": scores[headline]["macro"]["f1"]})
+        write_json(out.path("metrics/metrics.json"), headline_metrics(scores, headline))
+        write_training_curves(out.path("eval/training_curves.csv"),
+                              {DISPLAY_NAMES[cell]: live_dir(cell) for cell in RNN_CELLS})
         write_classification_report(out.path(REPORT_FILE), scores, DISPLAY_NAMES)
     for name, s in scores.items():
         print(f"evaluate: {DISPLAY_NAMES[name]:15s} accuracy {s['accuracy']:.4f}  macro F1 {s['macro']['f1']:.4f}"

@@ -7,8 +7,6 @@ all run inside the graph (newscat.serving), so TF Serving needs none of our Pyth
 
 import newscat  # noqa: F401  (first: it quiets TensorFlow's C++ start-up logs before keras loads it)
 
-import keras
-
 from newscat.errors import run_stage
 from newscat.features import load_vocabulary
 from newscat.inference import load_model
@@ -23,6 +21,8 @@ EXPORT_SEED = 0
 
 
 def main() -> None:
+    import keras  # imported after newscat, which keeps TensorFlow's start-up lines out of the log
+
     sequence_length = load_params().vectorize.sequence_length
     for cell in RNN_CELLS:
         check_vocabulary(cell)

@@ -1,4 +1,5 @@
-"""Stage wordclouds: per-class word clouds of raw and cleaned text, and class distributions."""
+"""Stage wordclouds: per-class word clouds of raw and cleaned text, the words that tell each class
+apart (Figures/distinctive_words.png, training split), and rows per class."""
 
 import re
 from collections import Counter
@@ -10,6 +11,7 @@ from newscat.errors import run_stage
 from newscat.io import StagedOutputs, read_table
 from newscat.params import load_params
 from newscat.plots import class_distribution, wordcloud_grid
+from newscat.words import distinctive_words
 
 RAW_WORD = re.compile(r"[A-Za-z][A-Za-z']+")  # raw clouds: words as written, digits/escapes aside
 
@@ -42,9 +44,13 @@ def main() -> None:
                            out.path(f"Figures/{name}_wordclouds.png"), **draw)
             wordcloud_grid(clean_frequencies(*clean[split]), f"AG News {name} split, cleaned text",
                            out.path(f"Figures/cleaned_{name}_wordclouds.png"), **draw)
-            class_distribution([int(r[0]) for r in raw[split]], f"AG News {name} split: rows per class",
+            rows_used = "after the validation carve-out" if split == "train" else "all rows"
+            class_distribution(clean[split][0], f"AG News {name} split ({rows_used}): rows per class",
                                out.path(f"Figures/{name}_dist.png"))
-    print("wordclouds: 6 figures written to Figures/")
+        wordcloud_grid(distinctive_words(clean_frequencies(*clean["train"]), params.max_words),
+                       "Words that tell each class apart (training split, weighted log-odds z-score)",
+                       out.path("Figures/distinctive_words.png"), **draw)
+    print("wordclouds: 7 figures written to Figures/")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ TINY_PARAMS = {
     "baseline": {"max_features": 500},
 }
 PYTHON = sys.executable
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", ".dvcignore", ".gitignore"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", "plots", ".dvcignore", ".gitignore"]
 
 
 # No subprocess of the suite may hang CI: a whole tiny `dvc repro` takes ~1-2 min on 2 cores.

@@ -126,9 +126,21 @@ def test_every_problem_is_reported_at_once():
         assert part in message
 
 
-def test_csv_source_needs_csv_dir():
+def test_csv_dir_is_never_null():  # dvc.yaml tracks its files as a dependency of download
     message = problems_of(with_changes(data__source="csv", data__csv_dir=None))
-    assert "data.csv_dir is null but data.source is 'csv'" in message
+    assert "data.csv_dir = None is null" in message
+
+
+@pytest.mark.parametrize("key", ["csv_dir", "manual_dir"])
+@pytest.mark.parametrize("path", ["../shared/data/ag_news_dev", "data/../../elsewhere"])
+def test_relative_path_leaving_the_project_is_refused(key, path):
+    message = problems_of(with_changes(**{f"data__{key}": path}))
+    assert f"data.{key} = {path!r} is out of range" in message and "or absolute" in message
+
+
+@pytest.mark.parametrize("path", ["data/sample", "./data/sample", "/srv/ag_news_csv"])
+def test_path_inside_the_project_or_absolute_is_accepted(path):
+    assert parse_params(with_changes(data__csv_dir=path)).data.csv_dir == path
 
 
 @pytest.mark.parametrize("raw", [None, [], "text", 3])

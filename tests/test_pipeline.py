@@ -59,7 +59,8 @@ def test_repro_runs_every_stage_and_writes_every_declared_output(pipeline):
 
 @pytest.mark.parametrize("figure", [
     "training_wordclouds.png", "test_wordclouds.png", "cleaned_training_wordclouds.png",
-    "cleaned_test_wordclouds.png", "training_dist.png", "test_dist.png", "lstm_attention_acc_loss.png",
+    "cleaned_test_wordclouds.png", "training_dist.png", "test_dist.png", "distinctive_words.png",
+    "lstm_attention_acc_loss.png",
     "gru_attention_acc_loss.png", "Confusion_matrix_LSTM+Attention.png", "Confusion_matrix_GRU+Attention.png",
     "attention_examples.png"])
 def test_figure_is_a_png(pipeline, figure):
@@ -121,3 +122,23 @@ def test_predict_prints_one_class_per_text(pipeline):
     for line in lines:
         assert line["class"] in ("World", "Sports", "Business", "Sci/Tech")
         assert line["probability"] == max(line["probabilities"].values())
+
+
+def test_plots_are_two_training_charts_and_the_confusion_matrices(pipeline):
+    project, _ = pipeline
+    shown = json.loads(run(["dvc", "plots", "show", "--json"], project).stdout)["data"]
+    assert sorted(shown) == sorted(["Loss per epoch", "Accuracy per epoch", "eval/lstm_confusion.csv",
+                                    "eval/gru_confusion.csv", "eval/baseline_confusion.csv"])
+    rows = shown["Loss per epoch"][0]["content"]["data"]["values"]
+    assert {(r["model"], r["split"]) for r in rows} == {(m, s) for m in ("LSTM+Attention", "GRU+Attention")
+                                                       for s in ("train", "validation")}
+    assert min(int(r["epoch"]) for r in rows) == 1
+
+
+def test_the_one_metrics_file_holds_the_headline_and_each_models_accuracy(pipeline):
+    project, _ = pipeline
+    shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
+    (metrics,) = [rev["data"] for rev in shown.values()]
+    assert list(metrics) == ["metrics/metrics.json"]
+    assert set(metrics["metrics/metrics.json"]["data"]) == {"model", "accuracy", "macro_f1", "lstm", "gru",
+                                                            "baseline"}

@@ -23,6 +23,7 @@ MIN_IDENTICAL = 0.999
 TRICKY = [
     "Profit #36;5 million", "Shares &#36;12 higher", "quot;Hello quot; world", "&quot;Quoted&quot;",
     "&lt;b&gt;Bold&lt;/b&gt; news", "AT&amp;T deal", "&amp;lt;b&amp;gt;x", "it#39;s the company#39;s",
+    "Johnson  amp; Johnson", "AT amp;T", "the champ; Éamp; amp;amp;",
     "line one\\line two\\\\three", '<a href="http://x.com/y">Reuters</a> said', "caf&eacute; &#8212; menu",
     "<p>Tag</p><br/>", "a < b > c", "&nbsp;&nbsp;", "Zürich, São Paulo, Ångström, İstanbul",
     "ΟΔΟΣ ΣΑΣ", "МОСКВА (Reuters)", "北京 東京", "naïve café résumé", "e\u0301clair (combining accent)",

@@ -1,0 +1,33 @@
+"""Training-curve data and the kept epoch, from DVCLive's per-epoch files."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from newscat.evaluation import kept_epoch, write_training_curves
+
+
+def write_history(live_dir, split: str, metric: str, values: list[float]) -> None:
+    folder = live_dir / "plots" / "metrics" / split
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = "".join(f"{step}\t{v}\n" for step, v in enumerate(values))
+    (folder / f"{metric}.tsv").write_text(f"step\t{metric}\n{rows}")
+
+
+@pytest.mark.parametrize("val_loss, kept", [([0.9, 0.5, 0.6], 2), ([0.9, 0.5, 0.5, 0.7], 2), ([0.4], 1)])
+def test_kept_epoch_is_the_first_lowest_validation_loss(tmp_path, val_loss, kept):
+    write_history(tmp_path, "eval", "loss", val_loss)
+    assert kept_epoch(tmp_path) == kept
+
+
+def test_training_curves_count_epochs_from_one_for_every_model_and_split(tmp_path):
+    for model in ("a", "b"):
+        for split in ("train", "eval"):
+            for metric in ("loss", "accuracy"):
+                write_history(tmp_path / model, split, metric, [0.5, 0.4])
+    write_training_curves(tmp_path / "curves.csv", {"A": tmp_path / "a", "B": tmp_path / "b"})
+    with open(tmp_path / "curves.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["model"], r["split"], r["epoch"]) for r in rows] == [
+        (m, s, e) for m in ("A", "B") for s in ("train", "validation") for e in ("1", "2")]
