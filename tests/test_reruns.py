@@ -53,9 +53,11 @@ def reruns(tmp_path_factory):
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "first run"], project)
     first, first_lock = file_bytes(project, ALL), (project / "dvc.lock").read_text()
-    killed = {stage: killed_run(project, args, fault) for stage, (args, fault) in KILLS.items()}
+    killed, staging = {}, {}
+    for stage, (args, fault) in KILLS.items():
+        killed[stage] = killed_run(project, args, fault)
+        staging[stage] = sorted(p.name for p in (project / "tmp/staging").iterdir())
     after_kills = file_bytes(project, ALL)
-    staging_after_kills = sorted(p.name for p in (project / "tmp/staging").iterdir())
     forced = run(["dvc", "repro", "--force"], project)
     second, second_lock = file_bytes(project, ALL), (project / "dvc.lock").read_text()
     status = run(["dvc", "status"], project)
@@ -64,7 +66,7 @@ def reruns(tmp_path_factory):
         if (project / "tmp").exists() else []
     return {"project": project, "first": first, "second": second, "forced": forced,
             "locks": (first_lock, second_lock), "status": status, "killed": killed,
-            "after_kills": after_kills, "staging_after_kills": staging_after_kills,
+            "after_kills": after_kills, "staging": staging,
             "git_status": git_status.stdout, "scratch": scratch}
 
 
@@ -129,7 +131,12 @@ def test_stage_killed_in_write_phase_died_there(reruns, stage):
 def test_kills_in_write_phase_left_outputs_as_they_were(reruns):
     """before_commit: nothing replaced; mid_commit: the one output replaced holds the same bytes."""
     assert reruns["after_kills"] == reruns["first"]
-    assert len(reruns["staging_after_kills"]) == len(KILLS)  # each killed stage left its temporaries
+
+
+def test_temporaries_of_a_killed_stage_are_removed_by_the_next_stage(reruns):
+    """Each killed stage left its own staging folder (only), so it deleted the previous one's."""
+    folders = list(reruns["staging"].values())
+    assert all(len(f) == 1 for f in folders) and len({f[0] for f in folders}) == len(KILLS), folders
 
 
 def test_killed_training_resumed_instead_of_restarting(reruns):
