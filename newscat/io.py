@@ -4,19 +4,19 @@ A stage writes every output to a temporary path and `StagedOutputs` renames them
 place only when the stage finishes without an exception, so a failing stage leaves the
 previous outputs untouched and no half-written file behind. The temporaries live in one
 git-ignored scratch folder, tmp/staging/ under the project root (the stage's working
-directory, so on the outputs' filesystem and a rename is atomic), one folder per process;
-a process killed before it could clean up (SIGKILL, power loss) leaves its folder there,
-and the next stage run in that checkout deletes it.
+directory, so on the outputs' filesystem and a rename is atomic), one folder per process,
+locked while it runs; a process killed before it could clean up (SIGKILL, power loss) leaves
+its folder there, and the next stage run in that checkout deletes it.
 """
 
 from __future__ import annotations
 
 import csv
 import errno
+import fcntl
 import json
 import os
 import shutil
-import socket
 import sys
 import uuid
 import zipfile
@@ -65,8 +65,14 @@ class StagedOutputs:
     def _folder(self) -> Path:
         if self._own is None:
             remove_dead_staging(self._scratch)
-            self._own = self._scratch / f"{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            self._own.mkdir(parents=True)
+            self._scratch.mkdir(parents=True, exist_ok=True)
+            name = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            # Held while this process stages; the system releases it when the process dies,
+            # however it dies: an unlocked folder belongs to nobody alive.
+            self._lock = open(self._scratch / f"{name}.lock", "w")
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+            self._own = self._scratch / name
+            self._own.mkdir()
         return self._own
 
     def __enter__(self) -> "StagedOutputs":
@@ -88,33 +94,32 @@ class StagedOutputs:
         finally:
             if self._own is not None:
                 shutil.rmtree(self._own, ignore_errors=True)
+                Path(self._lock.name).unlink(missing_ok=True)
+                self._lock.close()
                 _remove_if_empty(self._scratch)
 
 
-_HOST = socket.gethostname().replace("-", "_")
-
-
 def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
-    """Delete the staging folders of processes of this host that no longer run (killed stages)."""
+    """Delete the staging folders of processes that died before they could (killed stages):
+    those whose lock file no process holds, or that have none."""
+    scratch = Path(scratch)
     if not scratch.is_dir():
         return
-    for folder in scratch.iterdir():
-        host, _, rest = folder.name.partition("-")
-        pid = rest.partition("-")[0]
-        if host == _HOST and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    for lock_file in scratch.glob("*.lock"):
+        try:
+            lock = open(lock_file)
+        except FileNotFoundError:  # its owner just finished
+            continue
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # alive
+                continue
+            _remove(lock_file.with_suffix(""))
+            lock_file.unlink(missing_ok=True)
+    for folder in scratch.iterdir():  # an owner creates its lock before its folder
+        if folder.is_dir() and not folder.with_name(folder.name + ".lock").exists():
+            _remove(folder)
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import PYTHON, new_project, run, set_params
+from conftest import PYTHON, ROOT, new_project, run, set_params
 from newscat.errors import PipelineError
 from newscat.io import STAGING_DIR, StagedOutputs
 
@@ -67,17 +67,24 @@ def test_temporary_path_is_in_the_scratch_folder_with_the_same_suffix(in_tmp):
     assert not (in_tmp / STAGING_DIR).exists()
 
 
+KILLED_WHILE_STAGING = """
+from newscat.io import StagedOutputs
+with StagedOutputs() as out:
+    out.path("models/m.keras").write_text("half")
+"""
+
+
 def test_temporaries_of_a_killed_process_are_removed_by_the_next_stage(in_tmp):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, timeout=60).stdout.strip()
-    with StagedOutputs() as out:  # a folder name exactly as a real one, of a process now gone
-        own = out.path(in_tmp / "a.txt").parent
-        killed = own.with_name(own.name.replace(f"-{os.getpid()}-", f"-{dead}-"))
-        (killed / "0-model.keras").mkdir(parents=True)
-        out.path(in_tmp / "a.txt").write_text("A")
-    assert killed.exists()  # only the start of staging sweeps: found at the next one
+    env = dict(os.environ, NEWSCAT_FAULT="before_commit", PYTHONPATH=str(ROOT))
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_STAGING], cwd=in_tmp, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == 137, killed.stderr
+    assert not (in_tmp / "models" / "m.keras").exists()
+    left = leftovers(in_tmp)
+    assert any(name.endswith("m.keras") for name in left), left
     with StagedOutputs() as out:
         out.path(in_tmp / "b.txt").write_text("B")
+        assert len(list((in_tmp / STAGING_DIR).iterdir())) == 2  # own folder and its lock only
     assert leftovers(in_tmp) == []
 
 

@@ -56,7 +56,7 @@ def reruns(tmp_path_factory):
     killed, staging = {}, {}
     for stage, (args, fault) in KILLS.items():
         killed[stage] = killed_run(project, args, fault)
-        staging[stage] = sorted(p.name for p in (project / "tmp/staging").iterdir())
+        staging[stage] = sorted(p.name for p in (project / "tmp/staging").iterdir() if p.is_dir())
     after_kills = file_bytes(project, ALL)
     forced = run(["dvc", "repro", "--force"], project)
     second, second_lock = file_bytes(project, ALL), (project / "dvc.lock").read_text()
