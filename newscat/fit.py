@@ -26,8 +26,8 @@ from newscat.errors import PipelineError
 from newscat.features import load_vocabulary
 from newscat.io import keras_archive_metadata, make_keras_archive_reproducible, write_json
 from newscat.registry import RNN_CELLS, keras_model_path
-from newscat.resume import (EpochCheckpoint, PerEpochSeed, load_checkpoint, remove_checkpoint,
-                            remove_stale_checkpoints, run_id, run_identity)
+from newscat.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
+                            remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
 
 RUN_KEY = "newscat_run"  # the run id, recorded in the saved .keras file's metadata.json
 
@@ -100,6 +100,7 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
     identity = run_identity(cell, (tp, dataclasses.replace(mp, cell=""), BUCKET_BATCHES, vocab_size),
                             (x_train, y_train, x_val, y_val))
     if checkpoint:
+        claim_checkpoint(checkpoint)
         remove_stale_checkpoints({c: {**identity, "cell": c} for c in RNN_CELLS},
                                  {c: keras_archive_metadata(keras_model_path(c)).get(RUN_KEY) for c in RNN_CELLS},
                                  root=Path(checkpoint).parent.parent)

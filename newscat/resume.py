@@ -14,6 +14,7 @@ every epoch start, and the input order is already a function of (seed, epoch)
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from newscat.errors import PipelineError
 from newscat.io import fault_point
 
 STEPS_PER_EPOCH_STREAM = 2**20  # room in the seed counter for this many dropout draws per epoch
@@ -156,11 +158,11 @@ def load_checkpoint(directory: Path, identity: dict) -> tuple[keras.Model, dict]
     directory = Path(directory)
     state = read_state(directory)
     if state is None:
-        remove_checkpoint(directory)
+        remove_checkpoint(directory, keep_claim=True)
         return None
     if state.get("run") != identity:
         print(f"resume: discarding {directory}: {difference(state.get('run'), identity)}; training from epoch 1")
-        remove_checkpoint(directory)
+        remove_checkpoint(directory, keep_claim=True)
         return None
     model = keras.models.load_model(directory / "model.keras")
     weights_file = directory / "best_weights.npz"
@@ -172,11 +174,53 @@ def load_checkpoint(directory: Path, identity: dict) -> tuple[keras.Model, dict]
     return model, state
 
 
-def remove_checkpoint(directory: Path) -> None:
+_CLAIMED: dict[Path, object] = {}  # checkpoint folder -> its lock file, held by this process
+
+
+def claim_checkpoint(directory: Path) -> None:
+    """Lock a checkpoint folder for this process (released when it exits, however): two
+    trainings of one cell and worker in one checkout would overwrite each other's checkpoint,
+    and a training starting elsewhere must not delete a checkpoint that is being written."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(directory.with_name(directory.name + ".lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise PipelineError(f"{directory} is in use: another training of the same cell is running "
+                            "in this checkout; wait for it to end or stop it") from None
+    _CLAIMED[directory] = lock
+
+
+def _in_use_elsewhere(directory: Path) -> bool:
+    if directory in _CLAIMED:
+        return False
+    try:
+        lock = open(directory.with_name(directory.name + ".lock"))
+    except FileNotFoundError:
+        return False
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
+    """Delete a checkpoint; its lock too unless this process holds it and keeps it (it will
+    write a new checkpoint there)."""
     directory = Path(directory)
     for path in (directory, directory.with_name(directory.name + ".old"),
                  directory.with_name(directory.name + ".tmp")):
         shutil.rmtree(path, ignore_errors=True)
+    if keep_claim and directory in _CLAIMED:
+        return
+    directory.with_name(directory.name + ".lock").unlink(missing_ok=True)
+    lock = _CLAIMED.pop(directory, None)
+    if lock:
+        lock.close()
     for parent in (directory.parent, directory.parent.parent):  # train_<cell>/, then tmp/resume/
         try:
             parent.rmdir()
@@ -198,14 +242,20 @@ def remove_stale_checkpoints(identities: dict[str, dict], finished: dict[str, st
         if not cell_dir.is_dir():
             cell_dir.unlink()
             continue
-        for stray in [p for p in cell_dir.iterdir() if not p.is_dir()]:  # an older layout's files
-            stray.unlink()
-        names = {p.name.removesuffix(".old").removesuffix(".tmp") for p in cell_dir.iterdir()}
+        for stray in [p for p in cell_dir.iterdir() if not p.is_dir() and p.suffix != ".lock"]:
+            stray.unlink()  # an older layout's files
+        names = {p.name.removesuffix(".old").removesuffix(".tmp").removesuffix(".lock")
+                 for p in cell_dir.iterdir()}
         for name in sorted(names):
             directory = cell_dir / name
+            if _in_use_elsewhere(directory):  # a training running now: not ours to judge
+                continue
             state = read_state(directory)
             run = (state or {}).get("run")
-            if cell not in identities or state is None:
+            if state is None:  # a lock alone, or a first checkpoint killed before it was complete
+                remove_checkpoint(directory, keep_claim=True)
+                continue
+            if cell not in identities:
                 why = "not a checkpoint of this project"
             elif run != identities[cell]:
                 why = difference(run, identities[cell])
@@ -214,6 +264,6 @@ def remove_stale_checkpoints(identities: dict[str, dict], finished: dict[str, st
             else:
                 continue
             print(f"resume: discarding {directory}: {why}")
-            remove_checkpoint(directory)
+            remove_checkpoint(directory, keep_claim=True)
         if cell_dir.is_dir() and not any(cell_dir.iterdir()):
             cell_dir.rmdir()

@@ -221,3 +221,26 @@ def test_checkpoint_killed_between_renames_is_recovered(tmp_path):
     identity = {"cell": "lstm", "params": "p", "data": "d", "code": {}, "versions": "v"}
     assert load_checkpoint(directory, identity) is None  # recovered, then found to be another run's
     assert not (tmp_path / "train_lstm").exists()
+
+
+def test_checkpoint_in_use_by_a_running_training_is_neither_shared_nor_deleted(tmp_path):
+    """Another process trains this cell now (holds the checkpoint's lock): a second training
+    of it stops with a clear error, and a training of any cell leaves that checkpoint alone
+    even though it belongs to other params."""
+    import fcntl
+
+    from newscat.errors import PipelineError
+    from newscat.resume import claim_checkpoint, remove_stale_checkpoints
+
+    directory = tmp_path / "train_lstm" / "worker-0"
+    directory.mkdir(parents=True)
+    (directory / "state.json").write_text(json.dumps({"run": {"cell": "lstm", "params": "other"}}))
+    with open(tmp_path / "train_lstm" / "worker-0.lock", "w") as running:
+        fcntl.flock(running, fcntl.LOCK_EX)
+        with pytest.raises(PipelineError, match="in use: another training"):
+            claim_checkpoint(directory)
+        identity = {"cell": "lstm", "params": "p", "data": "d", "code": {}, "versions": "v"}
+        remove_stale_checkpoints({"lstm": identity}, {}, root=tmp_path)
+        assert (directory / "state.json").exists()
+    remove_stale_checkpoints({"lstm": identity}, {}, root=tmp_path)  # its training ended
+    assert not (tmp_path / "train_lstm").exists()
