@@ -5,6 +5,7 @@ temporaries of a killed stage are deleted by the next stage run."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -177,26 +178,21 @@ def built(tmp_path_factory):
     return project
 
 
-def test_stage_killed_before_commit_keeps_previous_outputs(built):
+def test_stage_killed_before_commit_keeps_previous_outputs(built, tmp_path):
     """clean, with params that change its outputs, killed once its new tables are all written
     (NEWSCAT_FAULT=before_commit: os._exit, as SIGKILL): the previous tables stay; the next
     run replaces them and leaves no temporary behind."""
-    before = snapshot(built, "data/clean")
-    original = (built / "params.yaml").read_text()
-    set_params(built, {"data": {"val_fraction": 0.25}})
-    try:
-        env = dict(os.environ, NEWSCAT_FAULT="before_commit")
-        killed = subprocess.run([PYTHON, "stages/clean.py"], cwd=built, env=env, capture_output=True,
-                                text=True, timeout=120)
-        after_kill, left = snapshot(built, "data/clean"), leftovers(built)
-        run([PYTHON, "stages/clean.py"], built)
-        after_rerun = snapshot(built, "data/clean")
-    finally:
-        (built / "params.yaml").write_text(original)
-        run([PYTHON, "stages/clean.py"], built)
+    project = tmp_path / "project"
+    shutil.copytree(built, project, symlinks=True)
+    before = snapshot(project, "data/clean")
+    set_params(project, {"data": {"val_fraction": 0.25}})
+    env = dict(os.environ, NEWSCAT_FAULT="before_commit")
+    killed = subprocess.run([PYTHON, "stages/clean.py"], cwd=project, env=env, capture_output=True,
+                            text=True, timeout=120)
     assert killed.returncode == 137, killed.stderr
-    assert after_kill == before and left  # its temporaries were there
-    assert after_rerun != before and leftovers(built) == []
+    assert snapshot(project, "data/clean") == before and leftovers(project)  # its temporaries were there
+    run([PYTHON, "stages/clean.py"], project)
+    assert snapshot(project, "data/clean") != before and leftovers(project) == []
 
 
 def test_stage_with_corrupt_input_keeps_previous_outputs(built):
