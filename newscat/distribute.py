@@ -39,3 +39,22 @@ def is_chief() -> bool:
     if task.get("type") == "chief":
         return True
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and "chief" not in config.get("cluster", {})
+
+
+def worker_name() -> str:
+    """This process's task in TF_CONFIG (e.g. worker-1), worker-0 without TF_CONFIG: the name
+    of its own checkpoint folder, so workers sharing a disk never overwrite each other's."""
+    task = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task", {})
+    return f"{task.get('type', 'worker')}-{int(task.get('index', 0))}" if task else "worker-0"
+
+
+def same_on_every_worker(strategy: tf.distribute.Strategy, value: int) -> bool:
+    """Whether every worker passes the same value (e.g. the epoch it would resume after); one
+    collective under multi_worker, trivially true otherwise. n * sum(v^2) == sum(v)^2 holds
+    only when all v are equal (all small integers: exact in float32)."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return True
+    local = tf.constant([float(value), float(value) ** 2, 1.0])
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.identity(local)), axis=None)
+    sum_v, sum_v2, n = (float(t) for t in total.numpy())
+    return n * sum_v2 == sum_v * sum_v

@@ -1,16 +1,23 @@
 """Files in and out: all-or-nothing stage outputs, JSON, and the project's CSV tables.
 
-A stage writes every output to a temporary sibling path and `StagedOutputs` renames them
-all into place only when the stage finishes without an exception, so a failing stage
-leaves the previous outputs untouched and no half-written file behind.
+A stage writes every output to a temporary path and `StagedOutputs` renames them all into
+place only when the stage finishes without an exception, so a failing stage leaves the
+previous outputs untouched and no half-written file behind. The temporaries live in one
+git-ignored scratch folder, tmp/staging/ under the project root (the stage's working
+directory, so on the outputs' filesystem and a rename is atomic), one folder per process,
+locked while it runs; a process killed before it could clean up (SIGKILL, power loss) leaves
+its folder there, and the next stage run in that checkout deletes it.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
 import json
 import os
 import shutil
+import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -20,36 +27,106 @@ from newscat.errors import PipelineError
 
 csv.field_size_limit(2**31 - 1)  # AG News fields are short, but a huge one must be reported, not crash
 
+STAGING_DIR = Path("tmp/staging")  # relative to the project root, where every stage runs
+
+
+def fault_point(name: str) -> None:
+    """Deterministic fault injection for the reliability tests; no effect unless the environment
+    variable NEWSCAT_FAULT is `name`, then the process dies here as under SIGKILL (os._exit:
+    no `finally`, no cleanup). Points: `before_commit` (a stage's outputs all written to their
+    temporary paths, none renamed), `mid_commit` (the first renamed, the others not),
+    `after_epoch:<n>` (training: the checkpoint of epoch n saved)."""
+    if os.environ.get("NEWSCAT_FAULT") == name:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(137)  # the status a shell reports for SIGKILL
+
 
 class StagedOutputs:
     """Context manager: `out.path(final)` gives a temporary path; commit all on success."""
 
-    def __init__(self) -> None:
+    def __init__(self, scratch: str | Path = STAGING_DIR) -> None:
         self._pending: dict[Path, Path] = {}
+        self._scratch = Path(os.path.abspath(scratch))
+        self._own: Path | None = None
 
     def path(self, final: str | Path) -> Path:
         final = Path(final)
         if final in self._pending:  # asked twice: the same temporary path, not a leaked one
             return self._pending[final]
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".tmp-{uuid.uuid4().hex[:8]}.{final.name}")  # keeps the suffix (Keras checks it)
+        # Siblings an older version of this class (or the cross-filesystem fallback) left behind.
+        for stale in [*final.parent.glob(f".tmp-*.{final.name}"), *final.parent.glob(f".{final.name}.old-*")]:
+            _remove(stale)
+        tmp = self._folder() / f"{len(self._pending)}-{final.name}"  # keeps the suffix (Keras checks it)
         self._pending[final] = tmp
         return tmp
+
+    def _folder(self) -> Path:
+        if self._own is None:
+            remove_dead_staging(self._scratch)
+            self._scratch.mkdir(parents=True, exist_ok=True)
+            name = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            # Held while this process stages; the system releases it when the process dies,
+            # however it dies: an unlocked folder belongs to nobody alive.
+            self._lock = open(self._scratch / f"{name}.lock", "w")
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+            self._own = self._scratch / name
+            self._own.mkdir()
+        return self._own
 
     def __enter__(self) -> "StagedOutputs":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        missing = [final for final, tmp in self._pending.items() if not tmp.exists()]
-        if exc_type is None and not missing:
-            for final, tmp in self._pending.items():
-                _replace(tmp, final)
-            return
-        for tmp in self._pending.values():
-            _remove(tmp)
-        if exc_type is None:  # check all before moving any: a missing one must not leave a mix
-            raise RuntimeError(f"stage declared output(s) {', '.join(map(str, missing))} "
-                               "but never wrote them; nothing was replaced")
+        try:
+            missing = [final for final, tmp in self._pending.items() if not tmp.exists()]
+            if exc_type is None and not missing:
+                fault_point("before_commit")
+                for i, (final, tmp) in enumerate(self._pending.items()):
+                    _replace(tmp, final, self._own)
+                    if i == 0:
+                        fault_point("mid_commit")
+                return
+            if exc_type is None:  # check all before moving any: a missing one must not leave a mix
+                raise RuntimeError(f"stage declared output(s) {', '.join(map(str, missing))} "
+                                   "but never wrote them; nothing was replaced")
+        finally:
+            if self._own is not None:
+                shutil.rmtree(self._own, ignore_errors=True)
+                Path(self._lock.name).unlink(missing_ok=True)
+                self._lock.close()
+                _remove_if_empty(self._scratch)
+
+
+def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
+    """Delete the staging folders of processes that died before they could (killed stages):
+    those whose lock file no process holds, or that have none."""
+    scratch = Path(scratch)
+    if not scratch.is_dir():
+        return
+    for lock_file in scratch.glob("*.lock"):
+        try:
+            lock = open(lock_file)
+        except FileNotFoundError:  # its owner just finished
+            continue
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # alive
+                continue
+            _remove(lock_file.with_suffix(""))
+            lock_file.unlink(missing_ok=True)
+    for folder in scratch.iterdir():  # an owner creates its lock before its folder
+        if folder.is_dir() and not folder.with_name(folder.name + ".lock").exists():
+            _remove(folder)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _remove(path: Path) -> None:
@@ -59,24 +136,38 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def _replace(tmp: Path, final: Path) -> None:
+def _move(src: Path, dest: Path) -> None:
+    """Atomic rename; across filesystems (an unusual checkout), copy next to dest, then rename."""
+    try:
+        os.replace(src, dest)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        near = dest.with_name(f".tmp-{uuid.uuid4().hex[:8]}.{dest.name}")
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, near)
+        os.replace(near, dest)
+        _remove(src)
+
+
+def _replace(tmp: Path, final: Path, scratch: Path) -> None:
     """Move tmp onto final; a directory replaces a directory (old one moved aside first)."""
     if not tmp.exists():
         raise RuntimeError(f"stage declared output {final} but never wrote it")
     if final.is_dir() and not final.is_symlink():
-        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
+        old = scratch / f"old-{uuid.uuid4().hex[:8]}"
+        _move(final, old)
+        _move(tmp, final)
+        _remove(old)
     else:
-        os.replace(tmp, final)
+        _move(tmp, final)
 
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp; what zipfile's writestr(str) avoids
 
 
-def make_keras_archive_reproducible(path: Path) -> None:
-    """Rewrite a .keras zip so the same model gives the same bytes.
+def make_keras_archive_reproducible(path: Path, extra_metadata: dict | None = None) -> None:
+    """Rewrite a .keras zip so the same model gives the same bytes (extra_metadata: keys to add
+    to its metadata.json, e.g. the training run's fingerprint; Keras ignores unknown keys).
 
     Keras stamps the save time into metadata.json ("date_saved") and into the zip header of
     model.weights.h5, and writes id() of Python objects (memory addresses) into config.json as
@@ -94,12 +185,22 @@ def make_keras_archive_reproducible(path: Path) -> None:
             if info.filename == "metadata.json":
                 metadata = json.loads(data)
                 metadata["date_saved"] = "1980-01-01@00:00:00"
+                metadata.update(extra_metadata or {})
                 data = json.dumps(metadata).encode()
             elif info.filename == "config.json":
                 data = json.dumps(_without_key(json.loads(data), "shared_object_id")).encode()
             fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
             fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
             zf.writestr(fixed, data)
+
+
+def keras_archive_metadata(path: Path) -> dict:
+    """metadata.json of a .keras file; {} if there is no readable file."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return json.loads(zf.read("metadata.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return {}
 
 
 def _without_key(value, key: str):

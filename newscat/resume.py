@@ -1,15 +1,21 @@
 """Resume an interrupted training at its last completed epoch, with the same end result.
 
 After each epoch `EpochCheckpoint` saves, atomically, into a scratch folder outside DVC's
-outputs: the model with its optimizer state, the EarlyStopping state and its best weights.
-`load_checkpoint` returns them when the folder belongs to the same run (same fingerprint of
-params and data), and the folder is deleted once training has finished. Dropout's random
-stream is re-seeded from (seed, epoch) at every epoch start, and the input order is already
-a function of (seed, epoch) (newscat.training), so a resumed run repeats the same arithmetic.
+outputs (tmp/resume/train_<cell>/worker-<i>): the model with its optimizer state, the
+EarlyStopping state, its best weights and every epoch's logs. A checkpoint is resumed only by
+the same run: `run_identity` records the cell, the params, the data, the content of every
+source file training may run (each newscat/*.py and stages/train.py: a superset of the
+stage's DVC deps, so no edit can slip through; an edit elsewhere in the package only costs
+a fresh start) and the TensorFlow and Keras versions. Any difference is named in one line
+and the checkpoint discarded. Dropout's random stream is re-seeded from (seed, epoch) at
+every epoch start, and the input order is already a function of (seed, epoch)
+(newscat.training), so a resumed run repeats the same arithmetic.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -17,7 +23,64 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from newscat.errors import PipelineError
+from newscat.io import fault_point
+
 STEPS_PER_EPOCH_STREAM = 2**20  # room in the seed counter for this many dropout draws per epoch
+CHECKPOINT_ROOT = Path("tmp/resume")  # scratch space, not a DVC output; git-ignored
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STAGE_SCRIPT = PROJECT_DIR / "stages" / "train.py"
+
+
+def checkpoint_dir(cell: str, worker: str = "worker-0", root: Path = CHECKPOINT_ROOT) -> Path:
+    """Each multi_worker worker keeps its own checkpoint (worker-0 when not distributed)."""
+    return Path(root) / f"train_{cell}" / worker
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def source_files() -> list[Path]:
+    return sorted((PROJECT_DIR / "newscat").glob("*.py")) + ([STAGE_SCRIPT] if STAGE_SCRIPT.exists() else [])
+
+
+def run_identity(cell: str, settings: tuple, arrays: tuple) -> dict:
+    """What makes two trainings the same run; compare with `difference`."""
+    import tensorflow as tf
+
+    data = hashlib.sha256()
+    for array in arrays:
+        data.update(repr((array.dtype.str, array.shape)).encode())
+        data.update(np.ascontiguousarray(array).tobytes())
+    return {
+        "cell": cell,
+        "params": _digest(repr(settings).encode()),
+        "data": data.hexdigest()[:16],
+        "code": {str(p.relative_to(PROJECT_DIR)): _digest(p.read_bytes()) for p in source_files()},
+        "versions": f"tensorflow {tf.__version__}, keras {keras.__version__}",
+    }
+
+
+def run_id(identity: dict) -> str:
+    return _digest(json.dumps(identity, sort_keys=True).encode())
+
+
+def difference(old: dict | None, new: dict) -> str:
+    """Why a checkpoint of run `old` is not this run `new`, in a few words."""
+    if not isinstance(old, dict):
+        return "it was written by an older version of this project"
+    reasons = []
+    for key, what in (("cell", "another cell"), ("params", "other params"), ("data", "other data")):
+        if old.get(key) != new[key]:
+            reasons.append(what)
+    old_code = old.get("code") or {}
+    changed = sorted(f for f in set(old_code) | set(new["code"]) if old_code.get(f) != new["code"].get(f))
+    if changed:
+        reasons.append("changed code: " + ", ".join(changed[:4]) + (" ..." if len(changed) > 4 else ""))
+    if old.get("versions") != new["versions"]:
+        reasons.append(f"{old.get('versions')} (now {new['versions']})")
+    return "it belongs to a run with " + "; ".join(reasons or ["other settings"])
 
 
 class PerEpochSeed(keras.callbacks.Callback):
@@ -35,18 +98,16 @@ class PerEpochSeed(keras.callbacks.Callback):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves model + optimizer + early-stopping state after every completed epoch."""
+    """Saves model + optimizer + early-stopping state + history after every completed epoch."""
 
     def __init__(self, directory: Path, early_stopping: keras.callbacks.EarlyStopping,
-                 fingerprint: str, resumed_state: dict | None = None):
+                 identity: dict, history: list[dict], resumed_state: dict | None = None):
         super().__init__()
         self.directory = Path(directory)
         self.early_stopping = early_stopping
-        self.fingerprint = fingerprint
+        self.identity = identity
+        self.history = history  # shared with the caller: every completed epoch's logs
         self.resumed_state = resumed_state
-        # Every completed epoch's logs, so a resumed run can replay them into a fresh DVCLive
-        # history (DVCLive's own resume depends on whether it logged before the kill).
-        self.history: list[dict] = list((resumed_state or {}).get("history", []))
 
     def on_train_begin(self, logs=None):
         # EarlyStopping.on_train_begin (which runs first) has just reset its state: put it back.
@@ -64,35 +125,44 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if es.best_weights is not None:
             np.savez(tmp / "best_weights.npz", *es.best_weights)
         best = None if es.best is None else float(es.best)
-        self.history = self.history[:epoch] + [{k: float(v) for k, v in (logs or {}).items()}]
         (tmp / "state.json").write_text(json.dumps({
-            "fingerprint": self.fingerprint, "epochs_done": epoch + 1,
+            "run": self.identity, "epochs_done": epoch + 1,
             "best": best, "wait": es.wait, "best_epoch": es.best_epoch,
             # EarlyStopping (which runs before this callback) ended training at this epoch:
             # a run killed before saving its outputs must not train on when resumed.
-            "stopped": bool(self.model.stop_training), "history": self.history}))
+            "stopped": bool(self.model.stop_training), "history": self.history[:epoch + 1]}))
         old = self.directory.with_name(self.directory.name + ".old")
         if self.directory.exists():
             self.directory.rename(old)
         tmp.rename(self.directory)
         shutil.rmtree(old, ignore_errors=True)
+        fault_point(f"after_epoch:{epoch + 1}")
 
 
-def load_checkpoint(directory: Path, fingerprint: str) -> tuple[keras.Model, dict] | None:
-    """(model with optimizer, state) saved by EpochCheckpoint for this same run, else None."""
+def read_state(directory: Path) -> dict | None:
+    """state.json of a checkpoint folder, recovering a kill between EpochCheckpoint's renames."""
     directory = Path(directory)
-    for leftover in (directory.with_name(directory.name + ".tmp"),):
-        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.rmtree(directory.with_name(directory.name + ".tmp"), ignore_errors=True)
     old = directory.with_name(directory.name + ".old")
     if not directory.exists() and old.exists():
         old.rename(directory)  # killed between the two renames: the previous epoch is intact
-    state_file = directory / "state.json"
-    if not state_file.exists():
+    try:
+        return json.loads((directory / "state.json").read_text())
+    except (OSError, ValueError):
         return None
-    state = json.loads(state_file.read_text())
-    if state.get("fingerprint") != fingerprint:
-        print(f"resume: ignoring {directory} (it belongs to other params or data)")
-        shutil.rmtree(directory, ignore_errors=True)
+
+
+def load_checkpoint(directory: Path, identity: dict) -> tuple[keras.Model, dict] | None:
+    """(model with optimizer, state) saved by EpochCheckpoint for this same run, else None
+    (a checkpoint of another run is deleted, saying why)."""
+    directory = Path(directory)
+    state = read_state(directory)
+    if state is None:
+        remove_checkpoint(directory, keep_claim=True)
+        return None
+    if state.get("run") != identity:
+        print(f"resume: discarding {directory}: {difference(state.get('run'), identity)}; training from epoch 1")
+        remove_checkpoint(directory, keep_claim=True)
         return None
     model = keras.models.load_model(directory / "model.keras")
     weights_file = directory / "best_weights.npz"
@@ -104,6 +174,96 @@ def load_checkpoint(directory: Path, fingerprint: str) -> tuple[keras.Model, dic
     return model, state
 
 
-def remove_checkpoint(directory: Path) -> None:
-    for path in (directory, directory.with_name(directory.name + ".old")):
+_CLAIMED: dict[Path, object] = {}  # checkpoint folder -> its lock file, held by this process
+
+
+def claim_checkpoint(directory: Path) -> None:
+    """Lock a checkpoint folder for this process (released when it exits, however): two
+    trainings of one cell and worker in one checkout would overwrite each other's checkpoint,
+    and a training starting elsewhere must not delete a checkpoint that is being written."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(directory.with_name(directory.name + ".lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise PipelineError(f"{directory} is in use: another training of the same cell is running "
+                            "in this checkout; wait for it to end or stop it") from None
+    _CLAIMED[directory] = lock
+
+
+def _in_use_elsewhere(directory: Path) -> bool:
+    if directory in _CLAIMED:
+        return False
+    try:
+        lock = open(directory.with_name(directory.name + ".lock"))
+    except FileNotFoundError:
+        return False
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
+    """Delete a checkpoint; its lock too unless this process holds it and keeps it (it will
+    write a new checkpoint there)."""
+    directory = Path(directory)
+    for path in (directory, directory.with_name(directory.name + ".old"),
+                 directory.with_name(directory.name + ".tmp")):
         shutil.rmtree(path, ignore_errors=True)
+    if keep_claim and directory in _CLAIMED:
+        return
+    directory.with_name(directory.name + ".lock").unlink(missing_ok=True)
+    lock = _CLAIMED.pop(directory, None)
+    if lock:
+        lock.close()
+    for parent in (directory.parent, directory.parent.parent):  # train_<cell>/, then tmp/resume/
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+
+
+def remove_stale_checkpoints(identities: dict[str, dict], finished: dict[str, str | None],
+                             root: Path = CHECKPOINT_ROOT) -> None:
+    """Delete every checkpoint no training will resume: one of another run than its cell's
+    current one (identities), or of the run whose model is already in place (`finished`:
+    cell -> run id recorded in its saved model), e.g. when DVC restored that stage's outputs
+    from its run cache after a kill and never ran it again."""
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for cell_dir in sorted(root.iterdir()):
+        cell = cell_dir.name.removeprefix("train_")
+        if not cell_dir.is_dir():
+            cell_dir.unlink()
+            continue
+        for stray in [p for p in cell_dir.iterdir() if not p.is_dir() and p.suffix != ".lock"]:
+            stray.unlink()  # an older layout's files
+        names = {p.name.removesuffix(".old").removesuffix(".tmp").removesuffix(".lock")
+                 for p in cell_dir.iterdir()}
+        for name in sorted(names):
+            directory = cell_dir / name
+            if _in_use_elsewhere(directory):  # a training running now: not ours to judge
+                continue
+            state = read_state(directory)
+            run = (state or {}).get("run")
+            if state is None:  # a lock alone, or a first checkpoint killed before it was complete
+                remove_checkpoint(directory, keep_claim=True)
+                continue
+            if cell not in identities:
+                why = "not a checkpoint of this project"
+            elif run != identities[cell]:
+                why = difference(run, identities[cell])
+            elif run_id(run) == finished.get(cell):
+                why = "its training finished and its model is in place"
+            else:
+                continue
+            print(f"resume: discarding {directory}: {why}")
+            remove_checkpoint(directory, keep_claim=True)
+        if cell_dir.is_dir() and not any(cell_dir.iterdir()):
+            cell_dir.rmdir()

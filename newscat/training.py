@@ -1,4 +1,5 @@
-"""Training input pipelines and the fit loop shared by train_lstm, train_gru and the tests.
+"""Training input pipelines, evaluation batches and the compile settings of the attention RNNs
+(the training loop itself is newscat.fit).
 
 Determinism: `keras.utils.set_random_seed` + op determinism, and the shuffle order of epoch e
 is a pure function of (seed, e) (stateless shuffle), not of how many epochs this process has
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
@@ -111,15 +111,6 @@ def make_deterministic(seed: int) -> None:
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    learning_rate: float
-    batch_size: int
-    epochs: int
-    patience: int
-    seed: int
 
 
 def compile_model(model, learning_rate: float) -> None:

@@ -1,16 +1,19 @@
-"""Stage outputs are all-or-nothing: written to temporary sibling paths and renamed into place
-only when the stage finishes; a stage that fails midway leaves the previous outputs untouched
-and no temporary file behind."""
+"""Stage outputs are all-or-nothing: written to temporary paths in the git-ignored scratch
+folder tmp/staging/ and renamed into place only when the stage finishes; a stage that fails
+midway leaves the previous outputs untouched and no temporary file behind, and the
+temporaries of a killed stage are deleted by the next stage run."""
 from __future__ import annotations
 
-import importlib.util
+import os
+import shutil
+import subprocess
 import sys
 
 import pytest
 
-from conftest import PYTHON, ROOT, new_project, run
+from conftest import PYTHON, ROOT, new_project, run, set_params
 from newscat.errors import PipelineError
-from newscat.io import StagedOutputs
+from newscat.io import STAGING_DIR, StagedOutputs
 
 
 class Boom(Exception):
@@ -18,10 +21,11 @@ class Boom(Exception):
 
 
 def leftovers(root):
-    """Temporary or moved-aside paths StagedOutputs may create."""
+    """Temporary or moved-aside paths StagedOutputs may create (siblings, or in tmp/staging)."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")
                   if not {".git", ".dvc"} & set(p.relative_to(root).parts)
-                  and (p.name.startswith(".tmp-") or ".old-" in p.name))
+                  and (p.name.startswith(".tmp-") or ".old-" in p.name
+                       or STAGING_DIR.parts == p.relative_to(root).parts[:2]))
 
 
 def snapshot(root, *names):
@@ -34,38 +38,77 @@ def snapshot(root, *names):
     return out
 
 
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Run in tmp_path, as a stage runs in the project root (tmp/staging/ is relative to it)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 # ---------------------------------------------------------------- StagedOutputs, unit level
 
-def test_success_moves_every_output_into_place(tmp_path):
+def test_success_moves_every_output_into_place(in_tmp):
     with StagedOutputs() as out:
-        a, b = out.path(tmp_path / "a.json"), out.path(tmp_path / "sub" / "b.csv")
+        a, b = out.path(in_tmp / "a.json"), out.path(in_tmp / "sub" / "b.csv")
         a.write_text("A")
         b.write_text("B")
-        assert not (tmp_path / "a.json").exists()  # nothing final before the block ends
-    assert (tmp_path / "a.json").read_text() == "A" and (tmp_path / "sub" / "b.csv").read_text() == "B"
-    assert leftovers(tmp_path) == []
+        assert not (in_tmp / "a.json").exists()  # nothing final before the block ends
+    assert (in_tmp / "a.json").read_text() == "A" and (in_tmp / "sub" / "b.csv").read_text() == "B"
+    assert leftovers(in_tmp) == []
 
 
-def test_temporary_path_is_a_sibling_with_the_same_suffix(tmp_path):
-    """Same folder (so the rename is atomic, same filesystem); same suffix (Keras checks it)."""
+def test_temporary_path_is_in_the_scratch_folder_with_the_same_suffix(in_tmp):
+    """Under tmp/staging/ of the project (same filesystem: the rename is atomic, and git
+    ignores it); same suffix (Keras checks it)."""
     with StagedOutputs() as out:
-        tmp = out.path(tmp_path / "models" / "m_model.keras")
-        assert tmp.parent == tmp_path / "models" and tmp.name.endswith(".keras")
-        assert tmp != tmp_path / "models" / "m_model.keras"
+        tmp = out.path(in_tmp / "models" / "m_model.keras")
+        assert tmp.is_relative_to(in_tmp / STAGING_DIR) and tmp.name.endswith(".keras")
         tmp.write_text("x")
+    assert (in_tmp / "models" / "m_model.keras").read_text() == "x"
+    assert not (in_tmp / STAGING_DIR).exists()
 
 
-def test_same_output_asked_twice_gives_one_temporary_path(tmp_path):
+KILLED_WHILE_STAGING = """
+from newscat.io import StagedOutputs
+with StagedOutputs() as out:
+    out.path("models/m.keras").write_text("half")
+"""
+
+
+def test_temporaries_of_a_killed_process_are_removed_by_the_next_stage(in_tmp):
+    env = dict(os.environ, NEWSCAT_FAULT="before_commit", PYTHONPATH=str(ROOT))
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_STAGING], cwd=in_tmp, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == 137, killed.stderr
+    assert not (in_tmp / "models" / "m.keras").exists()
+    left = leftovers(in_tmp)
+    assert any(name.endswith("m.keras") for name in left), left
     with StagedOutputs() as out:
-        first, second = out.path(tmp_path / "a.txt"), out.path(tmp_path / "a.txt")
+        out.path(in_tmp / "b.txt").write_text("B")
+        assert len(list((in_tmp / STAGING_DIR).iterdir())) == 2  # own folder and its lock only
+    assert leftovers(in_tmp) == []
+
+
+def test_sibling_temporaries_of_an_older_version_are_removed(in_tmp):
+    (in_tmp / ".tmp-0123abcd.a.txt").write_text("half")
+    (in_tmp / ".vectorized.old-0123abcd").mkdir()
+    with StagedOutputs() as out:
+        out.path(in_tmp / "a.txt").write_text("A")
+        out.path(in_tmp / "vectorized").mkdir()
+    assert leftovers(in_tmp) == []
+
+
+def test_same_output_asked_twice_gives_one_temporary_path(in_tmp):
+    with StagedOutputs() as out:
+        first, second = out.path(in_tmp / "a.txt"), out.path(in_tmp / "a.txt")
         first.write_text("1")
-    assert first == second and leftovers(tmp_path) == []
+    assert first == second and leftovers(in_tmp) == []
 
 
 @pytest.mark.parametrize("fail_after", [0, 1, 2])
-def test_failure_keeps_previous_files_and_removes_temporaries(tmp_path, fail_after):
+def test_failure_keeps_previous_files_and_removes_temporaries(in_tmp, fail_after):
     """Fails after writing 0, 1 or 2 of 3 outputs: all three keep their old contents."""
-    finals = [tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"]
+    finals = [in_tmp / "a.txt", in_tmp / "b.txt", in_tmp / "c.txt"]
     for f in finals:
         f.write_text(f"old {f.name}")
     with pytest.raises(Boom):
@@ -75,11 +118,11 @@ def test_failure_keeps_previous_files_and_removes_temporaries(tmp_path, fail_aft
                     raise Boom
                 out.path(final).write_text("new")
     assert [f.read_text() for f in finals] == [f"old {f.name}" for f in finals]
-    assert leftovers(tmp_path) == []
+    assert leftovers(in_tmp) == []
 
 
-def test_directory_output_replaces_old_directory_whole(tmp_path):
-    final = tmp_path / "vectorized"
+def test_directory_output_replaces_old_directory_whole(in_tmp):
+    final = in_tmp / "vectorized"
     final.mkdir()
     (final / "stale.npy").write_text("old")
     (final / "x.npy").write_text("old")
@@ -89,11 +132,11 @@ def test_directory_output_replaces_old_directory_whole(tmp_path):
         (d / "x.npy").write_text("new")
     assert sorted(p.name for p in final.iterdir()) == ["x.npy"]  # no stale file survives
     assert (final / "x.npy").read_text() == "new"
-    assert leftovers(tmp_path) == []
+    assert leftovers(in_tmp) == []
 
 
-def test_directory_output_failure_keeps_old_directory(tmp_path):
-    final = tmp_path / "vectorized"
+def test_directory_output_failure_keeps_old_directory(in_tmp):
+    final = in_tmp / "vectorized"
     final.mkdir()
     (final / "x.npy").write_text("old")
     with pytest.raises(Boom):
@@ -103,26 +146,26 @@ def test_directory_output_failure_keeps_old_directory(tmp_path):
             (d / "x.npy").write_text("half")
             raise Boom
     assert [p.name for p in final.iterdir()] == ["x.npy"] and (final / "x.npy").read_text() == "old"
-    assert leftovers(tmp_path) == []
+    assert leftovers(in_tmp) == []
 
 
-def test_first_output_ever_is_not_created_on_failure(tmp_path):
+def test_first_output_ever_is_not_created_on_failure(in_tmp):
     with pytest.raises(Boom):
         with StagedOutputs() as out:
-            out.path(tmp_path / "new" / "a.txt").write_text("half")
+            out.path(in_tmp / "new" / "a.txt").write_text("half")
             raise Boom
-    assert not (tmp_path / "new" / "a.txt").exists() and leftovers(tmp_path) == []
+    assert not (in_tmp / "new" / "a.txt").exists() and leftovers(in_tmp) == []
 
 
-def test_declared_but_unwritten_output_replaces_nothing(tmp_path):
+def test_declared_but_unwritten_output_replaces_nothing(in_tmp):
     """A stage that forgets one output fails loudly and does not commit the others."""
-    (tmp_path / "a.txt").write_text("old")
+    (in_tmp / "a.txt").write_text("old")
     with pytest.raises(RuntimeError, match="never wrote"):
         with StagedOutputs() as out:
-            out.path(tmp_path / "a.txt").write_text("new")
-            out.path(tmp_path / "b.txt")  # never written
-    assert (tmp_path / "a.txt").read_text() == "old" and not (tmp_path / "b.txt").exists()
-    assert leftovers(tmp_path) == []
+            out.path(in_tmp / "a.txt").write_text("new")
+            out.path(in_tmp / "b.txt")  # never written
+    assert (in_tmp / "a.txt").read_text() == "old" and not (in_tmp / "b.txt").exists()
+    assert leftovers(in_tmp) == []
 
 
 # ---------------------------------------------------------------- real stages failing midway
@@ -135,43 +178,21 @@ def built(tmp_path_factory):
     return project
 
 
-def load_stage(name):
-    """stages/<name>.py as a module (its main() is called in-process, so it can be patched)."""
-    sys.path.insert(0, str(ROOT / "stages"))
-    try:
-        spec = importlib.util.spec_from_file_location(f"stage_{name}", ROOT / "stages" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "stages"))
-    return module
-
-
-def fail_on_call(monkeypatch, module, name):
-    """Make module.<name> raise Boom when the stage calls it."""
-    def boom(*args, **kwargs):
-        raise Boom(name)
-    monkeypatch.setattr(module, name, boom)
-
-
-@pytest.mark.parametrize("stage, fail_at, outputs", [
-    # clean: the three tables are written, then the report fails
-    ("clean", "write_json", ["data/clean"]),
-    # vectorize: data/vectorized (a directory) is complete, then the vocabulary fails
-    ("vectorize", "save_vocabulary", ["data/vectorized", "models/vocab.txt", "metrics/data.json"]),
-    # download: both raw tables are written, then the report fails
-    ("download", "write_json", ["data/raw"]),
-])
-def test_stage_failing_after_first_outputs_keeps_previous_outputs(built, monkeypatch, stage, fail_at, outputs):
-    before = snapshot(built, *outputs)
-    assert before
-    module = load_stage(stage)
-    fail_on_call(monkeypatch, module, fail_at)
-    monkeypatch.chdir(built)
-    with pytest.raises(Boom):
-        module.main()
-    assert snapshot(built, *outputs) == before
-    assert leftovers(built) == []
+def test_stage_killed_before_commit_keeps_previous_outputs(built, tmp_path):
+    """clean, with params that change its outputs, killed once its new tables are all written
+    (NEWSCAT_FAULT=before_commit: os._exit, as SIGKILL): the previous tables stay; the next
+    run replaces them and leaves no temporary behind."""
+    project = tmp_path / "project"
+    shutil.copytree(built, project, symlinks=True)
+    before = snapshot(project, "data/clean")
+    set_params(project, {"data": {"val_fraction": 0.25}})
+    env = dict(os.environ, NEWSCAT_FAULT="before_commit")
+    killed = subprocess.run([PYTHON, "stages/clean.py"], cwd=project, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert killed.returncode == 137, killed.stderr
+    assert snapshot(project, "data/clean") == before and leftovers(project)  # its temporaries were there
+    run([PYTHON, "stages/clean.py"], project)
+    assert snapshot(project, "data/clean") != before and leftovers(project) == []
 
 
 def test_stage_with_corrupt_input_keeps_previous_outputs(built):

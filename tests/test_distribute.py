@@ -2,9 +2,9 @@
 
 Logical devices must be configured before TensorFlow initialises, so the training runs in
 a fresh subprocess: it writes fixture data (conftest.fixture_rows, cleaned and vectorized
-with the pipeline's own code) into a scratch folder, then calls stages/train.py's train()
-with train.distribute none and then mirrored, exactly as the train stages do (model built
-and compiled inside strategy.scope()), and reports test accuracy of each.
+with the pipeline's own code) into a scratch folder, then calls newscat.fit.fit (what the
+train stages call) with train.distribute none and then mirrored (model built and compiled
+inside strategy.scope()), and reports test accuracy of each.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent("""
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    sys.path[:0] = [ROOT, ROOT + "/stages", ROOT + "/tests"]
+    sys.path[:0] = [ROOT, ROOT + "/tests"]
     import numpy as np
     from conftest import fixture_rows
     from newscat.features import encode, fit_vocabulary, make_encoder, save_vocabulary
@@ -32,7 +32,7 @@ SCRIPT = textwrap.dedent("""
     from newscat.text import clean_texts, join_title_description
     from newscat.training import eval_batches
     from newscat.distribute import strategy_for
-    import train as train_stage
+    from newscat.fit import fit
 
     params = load_params(Path(ROOT) / "params.yaml")
     os.chdir(WORK)
@@ -54,7 +54,7 @@ SCRIPT = textwrap.dedent("""
                     model=replace(params.model, embedding_dim=16, units=16, dropout=0.1),
                     train=replace(params.train, distribute=distribute, epochs=6, batch_size=32,
                                   learning_rate=0.01, patience=2))
-        model, _ = train_stage.train("lstm", p)
+        model = fit("lstm", p).model
         probabilities = model.predict(eval_batches(x_test), verbose=0)
         result[distribute] = {
             "accuracy": float(np.mean(probabilities.argmax(1) == y_test)),

@@ -1,11 +1,18 @@
 """Reruns are identical: `dvc repro --force` on the same machine, same params and data, writes
 byte-identical outputs (metrics, DVCLive history, models, figures, data), so dvc.lock does not
-change and nothing downstream of an unchanged stage ever reruns. The first run is the shared
-built project; the forced rerun happens in a copy of it (so outputs may not depend on where
-the project lives either)."""
+change and nothing downstream of an unchanged stage ever reruns. Before the forced rerun, four
+stages are killed in their write phase (NEWSCAT_FAULT, newscat.io.fault_point: os._exit as a
+SIGKILL would): the previous outputs stay as they were, and after the rerun the checkout is
+exactly as after an uninterrupted run (`git status` clean, no temporaries, no checkpoint). The first run is the shared
+built project; the kills and the forced rerun happen in a copy of it (so outputs may not depend
+on where the project lives either)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -21,20 +28,45 @@ GROUPS = {
     "keras_models": ("models/*.keras",),
     "baseline_model": ("models/baseline.joblib",),
     "vocabulary": ("models/vocab.txt",),
+    "serving": ("models/*_serving/**/*",),
     "data": ("data/raw/*", "data/clean/*", "data/vectorized/*"),
 }
 ALL = tuple(p for patterns in GROUPS.values() for p in patterns)
+# (stage script and args, where it is killed): every output written to its temporary path and
+# none renamed yet, or the first renamed and the others not.
+KILLS = {
+    "vectorize": (["stages/vectorize.py"], "mid_commit"),
+    "train_lstm": (["stages/train.py", "lstm"], "before_commit"),
+    "evaluate": (["stages/evaluate.py"], "mid_commit"),
+    "export": (["stages/export.py"], "before_commit"),
+}
+
+
+def killed_run(project: Path, args: list[str], fault: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, NEWSCAT_FAULT=fault)
+    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True,
+                          text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
 def reruns(built_project, tmp_path_factory):
     first, first_lock = file_bytes(built_project.path, ALL), (built_project.path / "dvc.lock").read_text()
     project = copy_project(built_project.path, tmp_path_factory.mktemp("reruns") / "project")
+    killed, staging = {}, {}
+    for stage, (args, fault) in KILLS.items():
+        killed[stage] = killed_run(project, args, fault)
+        staging[stage] = sorted(p.name for p in (project / "tmp/staging").iterdir() if p.is_dir())
+    after_kills = file_bytes(project, ALL)
     forced = run(["dvc", "repro", "--force"], project)
     second, second_lock = file_bytes(project, ALL), (project / "dvc.lock").read_text()
     status = run(["dvc", "status"], project)
+    git_status = run(["git", "status", "--porcelain", "--untracked-files=all"], project)
+    scratch = sorted(str(p.relative_to(project)) for p in (project / "tmp").rglob("*")) \
+        if (project / "tmp").exists() else []
     return {"project": project, "first": first, "second": second, "forced": forced,
-            "locks": (first_lock, second_lock), "status": status}
+            "locks": (first_lock, second_lock), "status": status, "killed": killed,
+            "after_kills": after_kills, "staging": staging,
+            "git_status": git_status.stdout, "scratch": scratch}
 
 
 def test_forced_rerun_ran_every_stage(reruns):
@@ -87,3 +119,35 @@ def test_reproducible_keras_archive_still_loads_the_same_model(reruns):
 def _match(name: str, pattern: str) -> bool:
     from fnmatch import fnmatch
     return fnmatch(name, pattern) or (pattern.endswith("/**/*") and name.startswith(pattern[:-4]))
+
+
+@pytest.mark.parametrize("stage", KILLS)
+def test_stage_killed_in_write_phase_died_there(reruns, stage):
+    result = reruns["killed"][stage]
+    assert result.returncode == 137, result.stdout[-2000:] + result.stderr[-3000:]
+
+
+def test_kills_in_write_phase_left_outputs_as_they_were(reruns):
+    """before_commit: nothing replaced; mid_commit: the one output replaced holds the same bytes."""
+    assert reruns["after_kills"] == reruns["first"]
+
+
+def test_temporaries_of_a_killed_stage_are_removed_by_the_next_stage(reruns):
+    """Each killed stage left its own staging folder (only), so it deleted the previous one's."""
+    folders = list(reruns["staging"].values())
+    assert all(len(f) == 1 for f in folders) and len({f[0] for f in folders}) == len(KILLS), folders
+
+
+def test_killed_training_resumed_instead_of_restarting(reruns):
+    """Killed during its final save, train_lstm's checkpoint was still there: `dvc repro` trained
+    no epoch again and saved the same model (byte equality: test_outputs_are_byte_identical)."""
+    log = reruns["forced"].stdout
+    lstm = log.split("Running stage 'train_lstm'")[1].split("Running stage")[0]
+    assert "resume: continuing lstm after epoch" in lstm and "Epoch 1/" not in lstm, lstm
+
+
+def test_checkout_clean_after_rerun(reruns):
+    """No temporary, checkpoint or moved-aside output of the killed stages is left: git sees
+    no change, and the git-ignored scratch folder tmp/ holds nothing."""
+    assert reruns["git_status"] == ""
+    assert reruns["scratch"] == []

@@ -1,15 +1,16 @@
-"""A training run killed mid-way (SIGKILL, no chance to clean up) and started again continues
-after its last completed epoch and ends exactly where an uninterrupted run ends: same weights,
-same optimizer state, same DVCLive history; the checkpoint folder is gone afterwards."""
+"""A training run killed mid-way (os._exit at a named point, as SIGKILL: no chance to clean up;
+NEWSCAT_FAULT, newscat.io.fault_point) and started again continues after its last completed
+epoch and ends exactly where an uninterrupted run ends: same weights, same optimizer state,
+same DVCLive history; the checkpoint is gone afterwards. A checkpoint of another run (other
+params, other code) is discarded with a reason, a diverging run fails and saves nothing."""
 from __future__ import annotations
 
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,101 +19,90 @@ from conftest import PYTHON, file_bytes, new_project, run, set_params
 
 EPOCHS = 5
 KILL_AFTER = 2  # completed epochs
-# batch_size 2 makes an epoch (72 steps) long enough to kill the run inside the next one;
 # patience >= epochs so early stopping cannot end the run first.
-TRAIN = {"epochs": EPOCHS, "patience": EPOCHS, "batch_size": 2}
-CHECKPOINT = Path("tmp/resume/train_lstm")
-OUTPUTS = ("models/lstm_attention.weights.h5", "models/lstm_attention_model.keras",
-           "dvclive/train_lstm/**/*")
+TRAIN = {"epochs": EPOCHS, "patience": EPOCHS}
+CHECKPOINT = Path("tmp/resume/train_lstm/worker-0")
+MODEL_FILES = ("models/lstm_attention.weights.h5", "models/lstm_attention_model.keras")
+OUTPUTS = MODEL_FILES + ("dvclive/train_lstm/**/*",)
 RESUMED = re.compile(r"resume: continuing lstm after epoch (\d+)")
+TIMEOUT = 300
 
 
-def train_lstm(project: Path) -> subprocess.CompletedProcess:
-    return run([PYTHON, "stages/train.py", "lstm"], project)
-
-
-def kill_after_epochs(project: Path, epochs_done: int, log: Path, timeout: float = 300) -> dict:
-    """Start train_lstm, SIGKILL it as soon as its checkpoint holds `epochs_done` epochs;
-    the checkpoint's state.json at that moment."""
-    state_file = project / CHECKPOINT / "state.json"
+def train_lstm(project: Path, fault: str | None = None) -> subprocess.CompletedProcess:
+    """stages/train.py lstm; with `fault`, killed at that point (newscat.io.fault_point)."""
     env = dict(os.environ, PATH=f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}")
-    with open(log, "w") as out:
-        proc = subprocess.Popen([PYTHON, "stages/train.py", "lstm"], cwd=project, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        state = None
-        try:
-            while proc.poll() is None and time.monotonic() < deadline:
-                try:
-                    state = json.loads(state_file.read_text())
-                except (FileNotFoundError, json.JSONDecodeError):
-                    state = None
-                if state and state["epochs_done"] >= epochs_done:
-                    proc.send_signal(signal.SIGKILL)
-                    break
-                time.sleep(0.005)
-        finally:
-            if proc.poll() is None and state is None:
-                proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL, f"training was not killed:\n{log.read_text()}"
-    assert state is not None and epochs_done <= state["epochs_done"] < EPOCHS, state
-    return state
+    env.pop("NEWSCAT_FAULT", None)
+    if fault:
+        env["NEWSCAT_FAULT"] = fault
+    return subprocess.run([PYTHON, "stages/train.py", "lstm"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def epochs_run(result: subprocess.CompletedProcess) -> list[int]:
+    return [int(e) for e in re.findall(r"^Epoch (\d+)/\d+", result.stdout, re.M)]
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """One uninterrupted run, then a run killed after epoch 2 and its restart, same params."""
-    project = new_project(tmp_path_factory.mktemp("resume"))
+    """One uninterrupted run; then a run killed after epoch 2 (previous outputs in place) and
+    its restart, same params. The project is left as it was after the uninterrupted run plus
+    the kill (the checkpoint stashed): tests copy it before changing anything."""
+    base = tmp_path_factory.mktemp("resume")
+    project = new_project(base)
     set_params(project, {"train": TRAIN})
     run(["dvc", "repro", "vectorize"], project)
 
     uninterrupted = train_lstm(project)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
     reference = file_bytes(project, OUTPUTS)
-    checkpoint_left_after_uninterrupted = (project / CHECKPOINT).exists()
-    for name in list(reference):  # the next runs must write them again
-        (project / name).unlink()
+    checkpoint_left_after_uninterrupted = (project / "tmp/resume").exists()
 
-    killed_state = kill_after_epochs(project, KILL_AFTER, project.parent / "killed.log")
-    stash = project.parent / "checkpoint_after_kill"
-    shutil.copytree(project / CHECKPOINT.parent, stash)
-    outputs_after_kill = file_bytes(project, OUTPUTS[:2])
+    killed = train_lstm(project, fault=f"after_epoch:{KILL_AFTER}")
+    outputs_after_kill = file_bytes(project, OUTPUTS)
+    killed_state = json.loads((project / CHECKPOINT / "state.json").read_text())
+    for name in MODEL_FILES:  # the restart must write them again
+        (project / name).unlink()
+    after_kill = copy_project(project, base / "after_kill")  # checkpoint of epoch 2, no model: for other tests
     resumed = train_lstm(project)
     return {
-        "project": project, "stash": stash, "uninterrupted": uninterrupted, "reference": reference,
-        "checkpoint_left_after_uninterrupted": checkpoint_left_after_uninterrupted,
-        "killed_state": killed_state, "outputs_after_kill": outputs_after_kill, "resumed": resumed,
-        "resumed_outputs": file_bytes(project, OUTPUTS),
+        "project": project, "after_kill": after_kill, "uninterrupted": uninterrupted,
+        "reference": reference, "checkpoint_left_after_uninterrupted": checkpoint_left_after_uninterrupted,
+        "killed": killed, "killed_state": killed_state, "outputs_after_kill": outputs_after_kill,
+        "resumed": resumed, "resumed_outputs": file_bytes(project, OUTPUTS),
     }
 
 
-def test_killed_run_wrote_no_model(runs):
-    assert runs["outputs_after_kill"] == {}
+def test_killed_run_left_previous_model_and_dvclive_files_unchanged(runs):
+    assert runs["killed"].returncode == 137, runs["killed"].stderr
+    assert epochs_run(runs["killed"]) == [1, 2]
+    assert runs["outputs_after_kill"] == runs["reference"]  # models and every DVCLive file
 
 
 def test_restart_continues_after_last_completed_epoch(runs):
     match = RESUMED.search(runs["resumed"].stdout)
     assert match, runs["resumed"].stdout
-    assert int(match.group(1)) == runs["killed_state"]["epochs_done"] >= KILL_AFTER
-    epochs_run = [int(e) for e in re.findall(rf"^Epoch (\d+)/{EPOCHS}", runs["resumed"].stdout, re.M)]
-    assert epochs_run == list(range(int(match.group(1)) + 1, EPOCHS + 1))
+    assert int(match.group(1)) == runs["killed_state"]["epochs_done"] == KILL_AFTER
+    assert epochs_run(runs["resumed"]) == list(range(KILL_AFTER + 1, EPOCHS + 1))
 
 
 def test_uninterrupted_run_trains_every_epoch_from_scratch(runs):
     assert not RESUMED.search(runs["uninterrupted"].stdout)
-    assert re.findall(rf"^Epoch (\d+)/{EPOCHS}", runs["uninterrupted"].stdout, re.M) == \
-        [str(e) for e in range(1, EPOCHS + 1)]
+    assert epochs_run(runs["uninterrupted"]) == list(range(1, EPOCHS + 1))
 
 
-@pytest.mark.parametrize("output", ["models/lstm_attention.weights.h5",
-                                    "models/lstm_attention_model.keras"])
+@pytest.mark.parametrize("output", MODEL_FILES)
 def test_resumed_model_equals_uninterrupted(runs, output):
     """Weights (and, in the .keras file, the optimizer state) to the last bit."""
     assert runs["resumed_outputs"][output] == runs["reference"][output]
 
 
 def test_resumed_dvclive_history_equals_uninterrupted(runs):
-    """Every epoch exactly once in the per-epoch .tsv files, final metrics the same."""
+    """Every epoch exactly once in the per-epoch .tsv files, the same summary."""
     live = {k: v for k, v in runs["reference"].items() if k.startswith("dvclive/")}
     assert any(k.endswith("eval/loss.tsv") for k in live)
     resumed = {k: v for k, v in runs["resumed_outputs"].items() if k.startswith("dvclive/")}
@@ -122,48 +112,100 @@ def test_resumed_dvclive_history_equals_uninterrupted(runs):
     assert steps == [str(e) for e in range(EPOCHS)]
 
 
+def test_dvclive_summary_describes_the_kept_epoch(runs):
+    """metrics.json: the epoch EarlyStopping kept (lowest val_loss, 1-based), not the last one."""
+    live = runs["reference"]
+    summary = json.loads(live["dvclive/train_lstm/metrics.json"])
+    rows = [line.split("\t") for line in live["dvclive/train_lstm/plots/metrics/eval/loss.tsv"].decode().splitlines()[1:]]
+    losses = [float(r[-1]) for r in rows]
+    best = min(range(len(losses)), key=losses.__getitem__)
+    assert summary["best_epoch"] == best + 1 and summary["epochs_run"] == EPOCHS
+    assert summary["val_loss"] == pytest.approx(losses[best], rel=1e-6)
+    assert {"val_accuracy", "train_loss", "train_accuracy"} <= set(summary)
+
+
 @pytest.mark.parametrize("which", ["uninterrupted", "resumed"])
 def test_checkpoint_removed_after_success(runs, which):
     if which == "uninterrupted":
         assert not runs["checkpoint_left_after_uninterrupted"]
     else:
-        assert (runs["stash"] / CHECKPOINT.name / "state.json").exists()  # it did exist
-        assert not (runs["project"] / CHECKPOINT).exists()
-        assert not list((runs["project"] / CHECKPOINT.parent).glob("train_lstm*"))
+        assert (runs["after_kill"] / CHECKPOINT / "state.json").exists()  # it did exist
+        assert not (runs["project"] / "tmp/resume").exists()
 
 
-def test_checkpoint_of_other_params_is_not_resumed(runs):
+def test_checkpoint_of_other_params_is_not_resumed(runs, tmp_path):
     """A checkpoint left by a run with other params is discarded: training starts at epoch 1."""
-    project = runs["project"]
-    shutil.rmtree(project / CHECKPOINT.parent, ignore_errors=True)
-    shutil.copytree(runs["stash"], project / CHECKPOINT.parent)
+    project = copy_project(runs["after_kill"], tmp_path / "p")
     set_params(project, {"train": {**TRAIN, "epochs": 2}})
-    try:
-        result = train_lstm(project)
-    finally:
-        set_params(project, {"train": TRAIN})
-    assert "ignoring" in result.stdout and not RESUMED.search(result.stdout)
-    assert re.findall(r"^Epoch (\d+)/2", result.stdout, re.M) == ["1", "2"]
-    assert not (project / CHECKPOINT).exists()
+    result = train_lstm(project)
+    assert result.returncode == 0, result.stderr
+    assert "discarding" in result.stdout and "other params" in result.stdout
+    assert not RESUMED.search(result.stdout) and epochs_run(result) == [1, 2]
+    assert not (project / "tmp/resume").exists()
 
 
-def test_run_killed_after_early_stopping_does_not_train_on(runs):
+def test_checkpoint_of_other_code_is_not_resumed_and_new_code_is_saved(runs, tmp_path):
+    """Killed after epoch 2, then a layer is added in newscat/model.py: the restart says why
+    it discards the checkpoint, trains from epoch 1 and saves the new architecture."""
+    project = copy_project(runs["after_kill"], tmp_path / "p")
+    model_py = project / "newscat" / "model.py"
+    source = model_py.read_text()
+    anchor = '    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)\n'
+    assert anchor in source
+    model_py.write_text(source.replace(anchor, '    x = layers.Dense(8, activation="relu", name="extra_hidden")(x)\n' + anchor))
+    result = train_lstm(project)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"resume: discarding .*changed code: newscat/model.py", result.stdout), result.stdout
+    assert not RESUMED.search(result.stdout) and epochs_run(result) == list(range(1, EPOCHS + 1))
+    with zipfile.ZipFile(project / "models/lstm_attention_model.keras") as zf:
+        assert b"extra_hidden" in zf.read("config.json")
+
+
+def test_run_killed_after_early_stopping_does_not_train_on(runs, tmp_path):
     """Killed after EarlyStopping ended training but before the model was saved: the restart
     trains no further epoch and still writes the model and a history of exactly those epochs."""
-    project = runs["project"]
-    shutil.rmtree(project / CHECKPOINT.parent, ignore_errors=True)
-    shutil.copytree(runs["stash"], project / CHECKPOINT.parent)
+    project = copy_project(runs["after_kill"], tmp_path / "p")
     state_file = project / CHECKPOINT / "state.json"
     state = json.loads(state_file.read_text())
     state_file.write_text(json.dumps({**state, "stopped": True}))
     result = train_lstm(project)
     done = state["epochs_done"]
     assert RESUMED.search(result.stdout) and int(RESUMED.search(result.stdout).group(1)) == done
-    assert not re.findall(r"^Epoch \d+/", result.stdout, re.M), result.stdout
+    assert epochs_run(result) == [], result.stdout
     tsv = (project / "dvclive/train_lstm/plots/metrics/eval/loss.tsv").read_text().splitlines()
     assert [line.split("\t")[0] for line in tsv[1:]] == [str(e) for e in range(done)]
-    assert (project / "models/lstm_attention.weights.h5").exists()
-    assert not (project / CHECKPOINT).exists()
+    assert json.loads((project / "dvclive/train_lstm/metrics.json").read_text())["epochs_run"] == done
+    assert not (project / "tmp/resume").exists()
+
+
+def test_non_finite_loss_fails_clearly_and_saves_nothing(runs, tmp_path):
+    project = copy_project(runs["after_kill"], tmp_path / "p")
+    live_before = file_bytes(project, ("dvclive/**/*",))
+    set_params(project, {"train": {"learning_rate": float("inf")}})
+    result = train_lstm(project)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "learning_rate" in result.stderr, result.stderr  # from params validation or from training:
+    assert re.search(r"error: train: loss is (nan|inf) after epoch 1; .*learning_rate = inf is too high",
+                     result.stderr) or "train.learning_rate" in result.stderr
+    assert not any((project / name).exists() for name in MODEL_FILES)
+    assert file_bytes(project, ("dvclive/**/*",)) == live_before
+    assert not (project / "tmp/resume").exists() and not list((project / "tmp").rglob("*.keras"))
+
+
+def test_checkpoint_of_a_finished_run_is_removed_by_the_next_training(runs, tmp_path):
+    """DVC restored train_lstm from its run cache after a kill, so its checkpoint's run is
+    the one whose model is in place: the next training of any cell deletes it."""
+    project = copy_project(runs["after_kill"], tmp_path / "p")
+    shutil.copytree(runs["project"] / "models", project / "models", dirs_exist_ok=True)  # the run's model
+    from newscat.resume import remove_stale_checkpoints, read_state, run_id
+    from newscat.io import keras_archive_metadata
+
+    state = read_state(project / CHECKPOINT)
+    finished = keras_archive_metadata(project / "models/lstm_attention_model.keras")["newscat_run"]
+    assert run_id(state["run"]) == finished
+    remove_stale_checkpoints({"lstm": state["run"], "gru": {**state["run"], "cell": "gru"}},
+                             {"lstm": finished, "gru": None}, root=project / "tmp/resume")
+    assert not (project / "tmp/resume").exists()
 
 
 def test_checkpoint_killed_between_renames_is_recovered(tmp_path):
@@ -171,10 +213,34 @@ def test_checkpoint_killed_between_renames_is_recovered(tmp_path):
     the previous epoch's checkpoint (.old) is used; a half-written .tmp is discarded."""
     from newscat.resume import load_checkpoint
 
-    directory = tmp_path / "train_lstm"
-    old = tmp_path / "train_lstm.old"
-    old.mkdir()
-    (old / "state.json").write_text(json.dumps({"fingerprint": "someone-else", "epochs_done": 1}))
-    (tmp_path / "train_lstm.tmp").mkdir()
-    assert load_checkpoint(directory, "this-run") is None  # recovered, then found to be another run's
-    assert not old.exists() and not (tmp_path / "train_lstm.tmp").exists() and not directory.exists()
+    directory = tmp_path / "train_lstm" / "worker-0"
+    old = tmp_path / "train_lstm" / "worker-0.old"
+    old.mkdir(parents=True)
+    (old / "state.json").write_text(json.dumps({"run": {"cell": "gru"}, "epochs_done": 1}))
+    (tmp_path / "train_lstm" / "worker-0.tmp").mkdir()
+    identity = {"cell": "lstm", "params": "p", "data": "d", "code": {}, "versions": "v"}
+    assert load_checkpoint(directory, identity) is None  # recovered, then found to be another run's
+    assert not (tmp_path / "train_lstm").exists()
+
+
+def test_checkpoint_in_use_by_a_running_training_is_neither_shared_nor_deleted(tmp_path):
+    """Another process trains this cell now (holds the checkpoint's lock): a second training
+    of it stops with a clear error, and a training of any cell leaves that checkpoint alone
+    even though it belongs to other params."""
+    import fcntl
+
+    from newscat.errors import PipelineError
+    from newscat.resume import claim_checkpoint, remove_stale_checkpoints
+
+    directory = tmp_path / "train_lstm" / "worker-0"
+    directory.mkdir(parents=True)
+    (directory / "state.json").write_text(json.dumps({"run": {"cell": "lstm", "params": "other"}}))
+    with open(tmp_path / "train_lstm" / "worker-0.lock", "w") as running:
+        fcntl.flock(running, fcntl.LOCK_EX)
+        with pytest.raises(PipelineError, match="in use: another training"):
+            claim_checkpoint(directory)
+        identity = {"cell": "lstm", "params": "p", "data": "d", "code": {}, "versions": "v"}
+        remove_stale_checkpoints({"lstm": identity}, {}, root=tmp_path)
+        assert (directory / "state.json").exists()
+    remove_stale_checkpoints({"lstm": identity}, {}, root=tmp_path)  # its training ended
+    assert not (tmp_path / "train_lstm").exists()

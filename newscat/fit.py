@@ -1,0 +1,178 @@
+"""Train one attention RNN (stages train_lstm / train_gru): the training loop, and what the
+stage saves from it.
+
+`fit` trains on the train split with early stopping on the validation split's loss (never
+the test split), checkpointing every epoch so a killed run resumes where it stopped
+(newscat.resume). Nothing is written to the stage's outputs while it trains: the stage then
+stages the model, its weights and the DVCLive history (replayed from the epochs' logs, with a
+summary of the *kept* epoch) and renames them into place together (newscat.io.StagedOutputs);
+only after that is the checkpoint deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from newscat.datasets import load_vectorized
+from newscat.errors import PipelineError
+from newscat.features import load_vocabulary, vocabulary_size
+from newscat.io import keras_archive_metadata, make_keras_archive_reproducible, write_json
+from newscat.registry import RNN_CELLS, keras_model_path
+from newscat.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
+                            remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
+
+RUN_KEY = "newscat_run"  # the run id, recorded in the saved .keras file's metadata.json
+
+
+@dataclass
+class TrainingRun:
+    cell: str
+    model: keras.Model
+    history: list[dict]  # every epoch's logs (loss, accuracy, val_loss, val_accuracy), in order
+    best_epoch: int  # 1-based: the epoch whose weights the model holds (EarlyStopping restored them)
+    identity: dict  # newscat.resume.run_identity
+    checkpoint: Path | None
+    seconds: float
+
+    def summary(self) -> dict:
+        """The DVCLive summary (metrics.json): the kept model, not the last epoch."""
+        kept = self.history[self.best_epoch - 1]
+        return {"best_epoch": self.best_epoch, "epochs_run": len(self.history),
+                "val_loss": kept["val_loss"], "val_accuracy": kept["val_accuracy"],
+                "train_loss": kept["loss"], "train_accuracy": kept["accuracy"]}
+
+
+class NonFiniteLoss(PipelineError):
+    """Training diverged: the loss is NaN or infinite."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Fail the stage at the first epoch whose loss is not finite (a model of NaN weights is
+    worse than none); keras.callbacks.TerminateOnNaN would stop quietly and save it."""
+
+    def __init__(self, learning_rate: float):
+        super().__init__()
+        self.learning_rate = learning_rate
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key in ("loss", "val_loss"):
+            value = (logs or {}).get(key)
+            if value is not None and not math.isfinite(float(value)):
+                raise NonFiniteLoss(
+                    f"train: {key} is {float(value)} after epoch {epoch + 1}; training diverged and "
+                    f"nothing was saved. Likely cause: train.learning_rate = {self.learning_rate} is "
+                    "too high (try 10x lower)")
+
+
+class RecordHistory(keras.callbacks.Callback):
+    def __init__(self, history: list[dict]):
+        super().__init__()
+        self.history = history
+
+    def on_epoch_end(self, epoch, logs=None):
+        del self.history[epoch:]
+        self.history.append({k: float(v) for k, v in (logs or {}).items()})
+
+
+def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
+    """Train one cell on data/vectorized; with a checkpoint folder, resume the same run from it
+    (and delete checkpoints no run will resume). Raises NonFiniteLoss if training diverges."""
+    from newscat.distribute import same_on_every_worker, strategy_for
+    from newscat.model import build_model
+    from newscat.training import (BUCKET_BATCHES, compile_model, eval_batches, make_deterministic,
+                                  row_lengths, steps_per_epoch, train_batches, use_threads)
+
+    tp, mp = params.train, params.model
+    use_threads(tp.intra_op_threads, tp.inter_op_threads)  # before TensorFlow runs any op
+    make_deterministic(tp.seed)
+    x_train, y_train = load_vectorized("train")
+    x_val, y_val = load_vectorized("val")
+    vocab_size = vocabulary_size(load_vocabulary())
+    # model.cell only picks evaluate's headline model: not part of what this training computes.
+    identity = run_identity(cell, (tp, dataclasses.replace(mp, cell=""), BUCKET_BATCHES, vocab_size),
+                            (x_train, y_train, x_val, y_val))
+    if checkpoint:
+        claim_checkpoint(checkpoint)
+        remove_stale_checkpoints({c: {**identity, "cell": c} for c in RNN_CELLS},
+                                 {c: keras_archive_metadata(keras_model_path(c)).get(RUN_KEY) for c in RNN_CELLS},
+                                 root=Path(checkpoint).parent.parent)
+
+    strategy = strategy_for(tp.distribute)
+    with strategy.scope():
+        resumed = load_checkpoint(checkpoint, identity) if checkpoint else None
+        if not same_on_every_worker(strategy, resumed[1]["epochs_done"] if resumed else -1):
+            print("resume: the workers' checkpoints end at different epochs; every worker trains from epoch 1")
+            resumed = None
+        if resumed:
+            model, state = resumed
+            print(f"resume: continuing {cell} after epoch {state['epochs_done']} from {checkpoint}")
+        else:
+            model, state = build_model(cell, vocab_size, mp.embedding_dim, mp.units, mp.dropout,
+                                       seed=tp.seed), None
+            compile_model(model, tp.learning_rate)
+    first_epoch = state["epochs_done"] if state else 0
+    # Killed after early stopping (or the last epoch) but before saving: train no further.
+    last_epoch = first_epoch if state and state.get("stopped") else tp.epochs
+    history = list(state["history"]) if state else []
+
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp.patience,
+                                                   restore_best_weights=True)
+    callbacks = [StopOnNonFiniteLoss(tp.learning_rate), PerEpochSeed(tp.seed), early_stopping,
+                 RecordHistory(history)]
+    if checkpoint:
+        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, identity, history, state))
+    by_length = np.argsort(row_lengths(x_val), kind="stable")  # less padding; same loss and accuracy
+    start = time.perf_counter()
+    try:
+        model.fit(train_batches(x_train, y_train, tp.batch_size, tp.seed, first_epoch, tp.epochs),
+                  steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size),
+                  initial_epoch=first_epoch, epochs=last_epoch,
+                  validation_data=eval_batches(x_val[by_length], y_val[by_length]), callbacks=callbacks,
+                  shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
+    except NonFiniteLoss:
+        if checkpoint:  # resuming would only diverge again
+            remove_checkpoint(checkpoint)
+        raise
+    return TrainingRun(cell, model, history, early_stopping.best_epoch + 1, identity,
+                       Path(checkpoint) if checkpoint else None, time.perf_counter() - start)
+
+
+def save_model(run: TrainingRun, model_file: Path, weights_file: Path) -> None:
+    """The .keras archive (with optimizer state; same model -> same bytes) and the weights."""
+    run.model.save(model_file)
+    make_keras_archive_reproducible(model_file, {RUN_KEY: run_id(run.identity)})
+    run.model.save_weights(weights_file)
+
+
+def write_dvclive(run: TrainingRun, directory: Path) -> None:
+    """DVCLive files of the whole run (resumed epochs included) into a new folder: per-epoch
+    plots/metrics/{train,eval}/*.tsv, and metrics.json = TrainingRun.summary()."""
+    from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
+
+    live = Live(str(directory), dvcyaml=False, save_dvc_exp=False)
+    replay = DVCLiveCallback(live=live)
+    for epoch, logs in enumerate(run.history):
+        replay.on_epoch_end(epoch, logs)
+    live.end()
+    write_json(Path(directory) / "metrics.json", run.summary())
+
+
+def discard_checkpoint(run: TrainingRun) -> None:
+    """After the outputs are in place: the checkpoint has served its purpose."""
+    if run.checkpoint:
+        remove_checkpoint(run.checkpoint)
+
+
+def report(run: TrainingRun) -> str:
+    s = run.summary()
+    return (f"train_{run.cell}: {run.seconds:.1f} s of training; kept epoch {s['best_epoch']} of "
+            f"{s['epochs_run']} (val_loss {s['val_loss']:.4f}, val_accuracy {s['val_accuracy']:.4f})")
