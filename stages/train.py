@@ -1,4 +1,4 @@
-"""Stages train_lstm / train_gru: `python stages/train.py lstm|gru`.
+"""Stages train_lstm / train_gru: `python -m stages.train lstm|gru` (from the project root).
 
 Fits the attention RNN (newscat.fit: early stopping on the validation split, resumable after a
 kill) and writes models/<cell>_attention_model.keras, models/<cell>_attention.weights.h5 and

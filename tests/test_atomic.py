@@ -187,11 +187,11 @@ def test_stage_killed_before_commit_keeps_previous_outputs(built, tmp_path):
     before = snapshot(project, "data/clean")
     set_params(project, {"data": {"val_fraction": 0.25}})
     env = dict(os.environ, NEWSCAT_FAULT="before_commit")
-    killed = subprocess.run([PYTHON, "stages/clean.py"], cwd=project, env=env, capture_output=True,
+    killed = subprocess.run([PYTHON, "-m", "stages.clean"], cwd=project, env=env, capture_output=True,
                             text=True, timeout=120)
     assert killed.returncode == 137, killed.stderr
     assert snapshot(project, "data/clean") == before and leftovers(project)  # its temporaries were there
-    run([PYTHON, "stages/clean.py"], project)
+    run([PYTHON, "-m", "stages.clean"], project)
     assert snapshot(project, "data/clean") != before and leftovers(project) == []
 
 
@@ -208,7 +208,7 @@ def test_stage_with_corrupt_input_keeps_previous_outputs(built):
     (built / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     before = snapshot(built, "data/raw")
     try:
-        result = run([PYTHON, "stages/download.py"], built, check=False)
+        result = run([PYTHON, "-m", "stages.download"], built, check=False)
     finally:
         (built / "params.yaml").write_text(original)
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -224,7 +224,7 @@ def test_stage_with_missing_upstream_output_names_it(built):
     before = snapshot(built, "data/clean")
     raw.unlink()
     try:
-        result = run([PYTHON, "stages/clean.py"], built, check=False)
+        result = run([PYTHON, "-m", "stages.clean"], built, check=False)
     finally:
         raw.write_bytes(saved)
     assert result.returncode == 1 and "Traceback" not in result.stderr

@@ -72,6 +72,13 @@ def imports_of(path: Path) -> set[Path]:
     return found
 
 
+def stage_script(cmd: str) -> str:
+    """`python -m stages.train lstm` -> stages/train.py"""
+    words = cmd.split()
+    assert words[:2] == ["python", "-m"], f"stage commands run a module of stages/: {cmd!r}"
+    return words[2].replace(".", "/") + ".py"
+
+
 def code_deps(script: str) -> set[str]:
     """The script and every project file it imports, transitively, relative to ROOT."""
     seen, todo = set(), [ROOT / script]
@@ -84,7 +91,7 @@ def code_deps(script: str) -> set[str]:
 
 
 def expected_deps(stage: str) -> set[str]:
-    return code_deps(STAGES[stage]["cmd"].split()[1]) | set(DATA_READ[stage])
+    return code_deps(stage_script(STAGES[stage]["cmd"])) | set(DATA_READ[stage])
 
 
 def test_every_stage_is_described():

@@ -41,7 +41,7 @@ def test_captured_lines_that_are_not_noise_are_written_again():
 def test_tensorflow_stage_prints_no_start_up_line(tmp_path):
     project = new_project(tmp_path)
     run(["dvc", "repro", "clean"], project)
-    result = subprocess.run([PYTHON, "stages/vectorize.py"], cwd=project, capture_output=True, text=True,
+    result = subprocess.run([PYTHON, "-m", "stages.vectorize"], cwd=project, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
     assert "vectorize: vocabulary" in result.stdout

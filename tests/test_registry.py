@@ -21,7 +21,7 @@ def outs(stage: str) -> set[str]:
 @pytest.mark.parametrize("cell", registry.RNN_CELLS)
 def test_rnn_stage_trains_its_cell_into_the_registry_files(cell):
     stage = registry.STAGE_OF[cell]
-    assert STAGES[stage]["cmd"] == f"python stages/train.py {cell}"
+    assert STAGES[stage]["cmd"] == f"python -m stages.train {cell}"
     assert {str(registry.keras_model_path(cell)), str(registry.weights_path(cell))} <= outs(stage)
     assert any(o.startswith(str(registry.live_dir(cell))) for o in outs(stage))
 

@@ -35,10 +35,10 @@ ALL = tuple(p for patterns in GROUPS.values() for p in patterns)
 # (stage script and args, where it is killed): every output written to its temporary path and
 # none renamed yet, or the first renamed and the others not.
 KILLS = {
-    "vectorize": (["stages/vectorize.py"], "mid_commit"),
-    "train_lstm": (["stages/train.py", "lstm"], "before_commit"),
-    "evaluate": (["stages/evaluate.py"], "mid_commit"),
-    "export": (["stages/export.py"], "before_commit"),
+    "vectorize": (["-m", "stages.vectorize"], "mid_commit"),
+    "train_lstm": (["-m", "stages.train", "lstm"], "before_commit"),
+    "evaluate": (["-m", "stages.evaluate"], "mid_commit"),
+    "export": (["-m", "stages.export"], "before_commit"),
 }
 
 

@@ -34,7 +34,7 @@ def train_lstm(project: Path, fault: str | None = None) -> subprocess.CompletedP
     env.pop("NEWSCAT_FAULT", None)
     if fault:
         env["NEWSCAT_FAULT"] = fault
-    return subprocess.run([PYTHON, "stages/train.py", "lstm"], cwd=project, env=env,
+    return subprocess.run([PYTHON, "-m", "stages.train", "lstm"], cwd=project, env=env,
                           capture_output=True, text=True, timeout=TIMEOUT)
 
 
