@@ -120,9 +120,10 @@ def load_csv_splits(csv_dir: str | Path) -> tuple[dict[str, list[Row]], Problems
 
 
 OFFLINE_HELP = (
-    "To run offline, either set data.source: csv and data.csv_dir to a folder with the original "
-    "train.csv/test.csv (e.g. ../shared/data/ag_news_dev), or set data.manual_dir to a folder "
-    "holding ag_news_csv.tar.gz."
+    "Offline, run the whole pipeline on the real sample bundled in data/sample: `make sample` "
+    "(or `dvc exp run -S data.source=csv`). For the full dataset, set data.source: csv and "
+    "data.csv_dir to a folder with the original train.csv/test.csv, or data.manual_dir to a "
+    "folder holding ag_news_csv.tar.gz."
 )
 
 

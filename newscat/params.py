@@ -29,7 +29,7 @@ def _p(default, valid: str, check: Callable[[Any], bool] = lambda v: True):
 @dataclass(frozen=True)
 class DataParams:
     source: str = _p("tfds", "one of 'tfds', 'csv'", lambda v: v in ("tfds", "csv"))
-    csv_dir: str | None = _p(None, "a folder with train.csv[.gz] and test.csv[.gz], or null")
+    csv_dir: str | None = _p("data/sample", "a folder with train.csv[.gz] and test.csv[.gz], or null")
     manual_dir: str | None = _p(None, "a folder holding ag_news_csv.tar.gz, or null")
     on_bad_rows: str = _p("error", "one of 'error', 'skip'", lambda v: v in ("error", "skip"))
     val_fraction: float = _p(0.1, "a number in (0, 0.5]", lambda v: 0 < v <= 0.5)

@@ -39,3 +39,14 @@ def test_stage_depends_on_every_module_its_script_imports(stage):
     assert script in deps
     missing = imported_modules(ROOT / script) - deps
     assert not missing, f"dvc.yaml stage {stage} imports but does not depend on {sorted(missing)}"
+
+
+STOPWORDS = "data/nltk_data/corpora/stopwords/english"
+
+
+@pytest.mark.parametrize("stage", sorted(s for s in STAGES if "newscat/text.py" in imported_modules(
+    ROOT / STAGES[s]["cmd"].split()[1])))
+def test_stage_that_cleans_text_depends_on_the_stopword_list(stage):
+    """The list decides the tokens: editing it must rerun every stage that cleans text."""
+    assert STOPWORDS in STAGES[stage]["deps"]
+    assert (ROOT / STOPWORDS).is_file()
