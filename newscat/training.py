@@ -31,6 +31,11 @@ PARALLEL_CALLS = 2
 PREFETCH_BATCHES = 2
 NO_AUTOTUNE = tf.data.Options()
 NO_AUTOTUNE.autotune.enabled = False
+# Under train.distribute: multi_worker every worker runs the same (seeded) pipeline and
+# tf.distribute splits each global batch into one share per replica: DATA sharding (explicit,
+# not AUTO's silent fall-back from FILE) keeps each worker's own shares, so every row is
+# trained on once per epoch across the workers (tests/test_multi_worker.py checks it).
+NO_AUTOTUNE.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 
 
 def trim_padding(x, y):
