@@ -36,20 +36,24 @@ AUDITED = textwrap.dedent("""
     log = open(sys.argv[1], "w", buffering=1)
     project = os.getcwd()
     WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-    def note(path):
-        if isinstance(path, (str, bytes, os.PathLike)) and not isinstance(path, int):
+    def note(kind, path):
+        if isinstance(path, (str, bytes, os.PathLike)):
             path = os.path.abspath(os.fsdecode(path))
             if path.startswith(project + os.sep):
-                log.write(json.dumps(os.path.relpath(path, project)) + "\\n")
+                log.write(json.dumps([kind, os.path.relpath(path, project)]) + "\\n")
     def hook(event, args):
         if event == "open":
             path, mode, flags = args
             if (isinstance(mode, str) and set(mode) & set("wax+")) or (mode is None and flags & WRITE_FLAGS):
-                note(path)
-        elif event in ("os.rename", "os.replace"):
-            note(args[0]); note(args[1])
-        elif event in ("os.mkdir", "os.remove", "os.rmdir", "shutil.rmtree", "os.truncate"):
-            note(args[0])
+                note("write", path)
+        elif event in ("os.rename", "os.replace") and args[2] is None and args[3] is None:
+            note("rename", args[0]); note("rename", args[1])
+        elif event in ("os.remove", "os.rmdir") and args[1] is None:  # with dir_fd: inside an rmtree
+            note("remove", args[0])
+        elif event == "os.mkdir" and args[2] is None:
+            note("mkdir", args[0])
+        elif event in ("shutil.rmtree", "os.truncate"):
+            note("remove", args[0])
     sys.addaudithook(hook)
     script, sys.argv = sys.argv[2], sys.argv[2:]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
@@ -151,7 +155,7 @@ def runs(tmp_path_factory):
     before = {p.relative_to(project) for p in project.rglob("*") if ".git" not in p.parts}
     logs = [base / f"writes-{i}.jsonl" for i in range(2)]
     workers = run_two_workers(lambda i: [PYTHON, "-c", AUDITED, str(logs[i]), "stages/train.py", "lstm"], project)
-    writes = [{json.loads(line) for line in log.read_text().splitlines()} if log.exists() else set()
+    writes = [{tuple(json.loads(line)) for line in log.read_text().splitlines()} if log.exists() else set()
               for log in logs]
     probe = run_two_workers(lambda i: [PYTHON, "-c", SHARD_PROBE, str(EPOCHS)], project)
     print(f"\ntwo workers: train_lstm {workers[0]['seconds']:.1f} s wall; shard probe {probe[0]['seconds']:.1f} s")
@@ -166,7 +170,7 @@ def test_both_workers_finish(runs):
 
 
 def test_only_the_chief_writes_models_and_dvclive(runs):
-    chief, other = runs["writes"]
+    chief, other = ({path for _, path in events} for events in runs["writes"])
     for prefix in ("models/lstm_attention_model.keras", "models/lstm_attention.weights.h5", "dvclive/train_lstm"):
         assert any(p.startswith(prefix) or prefix in p for p in chief), (prefix, sorted(chief))
     assert not [p for p in other if p.startswith(("models", "dvclive"))], sorted(other)
@@ -175,8 +179,12 @@ def test_only_the_chief_writes_models_and_dvclive(runs):
 
 
 def test_no_two_workers_write_the_same_path(runs):
-    chief, other = runs["writes"]
-    assert chief and not chief & other, sorted(chief & other)
+    """On a disk both share, each writes its own files (checkpoints: one folder per worker).
+    Both creating the same parent folder (exist_ok) is no collision."""
+    touched = [{path for _, path in events} for events in runs["writes"]]
+    made_dirs = [{path for kind, path in events if kind == "mkdir"} for events in runs["writes"]]
+    shared = (touched[0] & touched[1]) - (made_dirs[0] & made_dirs[1])
+    assert touched[0] and touched[1] and not shared, sorted(shared)
 
 
 def test_each_row_is_trained_on_once_per_epoch_across_the_workers(runs):
