@@ -35,6 +35,7 @@ AUDITED = textwrap.dedent("""
     import json, os, runpy, sys
     log = open(sys.argv[1], "w", buffering=1)
     project = os.getcwd()
+    NO_FD = (None, -1)  # how the audit events say "no dir_fd"
     WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
     def note(kind, path):
         if isinstance(path, (str, bytes, os.PathLike)):
@@ -46,11 +47,11 @@ AUDITED = textwrap.dedent("""
             path, mode, flags = args
             if (isinstance(mode, str) and set(mode) & set("wax+")) or (mode is None and flags & WRITE_FLAGS):
                 note("write", path)
-        elif event in ("os.rename", "os.replace") and args[2] is None and args[3] is None:
+        elif event == "os.rename" and args[2] in NO_FD and args[3] in NO_FD:  # os.replace too
             note("rename", args[0]); note("rename", args[1])
-        elif event in ("os.remove", "os.rmdir") and args[1] is None:  # with dir_fd: inside an rmtree
-            note("remove", args[0])
-        elif event == "os.mkdir" and args[2] is None:
+        elif event in ("os.remove", "os.rmdir") and args[1] in NO_FD:  # with a dir_fd: inside an rmtree
+            note(event[3:], args[0])
+        elif event == "os.mkdir" and args[2] in NO_FD:
             note("mkdir", args[0])
         elif event in ("shutil.rmtree", "os.truncate"):
             note("remove", args[0])
@@ -131,7 +132,7 @@ def run_two_workers(argv_of, cwd: Path) -> list[dict]:
 
 def accuracy_on_test_split(project: Path) -> float:
     code = ("import numpy as np, keras, sys; sys.path.insert(0, '.');"
-            "from newscat.training import eval_batches;"
+            "import newscat.model; from newscat.training import eval_batches;"
             "m = keras.models.load_model('models/lstm_attention_model.keras');"
             "x, y = np.load('data/vectorized/x_test.npy'), np.load('data/vectorized/y_test.npy');"
             "print('ACC', float(np.mean(m.predict(eval_batches(x), verbose=0).argmax(1) == y)))")
@@ -180,11 +181,15 @@ def test_only_the_chief_writes_models_and_dvclive(runs):
 
 def test_no_two_workers_write_the_same_path(runs):
     """On a disk both share, each writes its own files (checkpoints: one folder per worker).
-    Both creating the same parent folder (exist_ok) is no collision."""
+    Both creating (mkdir) or trying to remove (rmdir: only if empty) a parent folder of their
+    own folders is no collision; any other write, rename or removal of one path by both is."""
     touched = [{path for _, path in events} for events in runs["writes"]]
-    made_dirs = [{path for kind, path in events if kind == "mkdir"} for events in runs["writes"]]
-    shared = (touched[0] & touched[1]) - (made_dirs[0] & made_dirs[1])
-    assert touched[0] and touched[1] and not shared, sorted(shared)
+    kinds = {}
+    for events in runs["writes"]:
+        for kind, path in events:
+            kinds.setdefault(path, set()).add(kind)
+    shared = {p for p in touched[0] & touched[1] if not kinds[p] <= {"mkdir", "rmdir"}}
+    assert touched[0] and touched[1] and not shared, sorted((p, sorted(kinds[p])) for p in shared)
 
 
 def test_each_row_is_trained_on_once_per_epoch_across_the_workers(runs):
