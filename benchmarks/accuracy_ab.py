@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/accuracy_ab.py [variant ...]   # run from the project root
 
 Trains like stages/train.py (train split, early stopping on val) on the data already built
-in data/vectorized (e.g. from ../shared/data/ag_news_dev) and scores the test split.
+in data/vectorized (e.g. from the bundled data/sample) and scores the test split.
 Writes nothing under models/ or dvclive/.  variant: cell:bucket_batches:batch_size:learning_rate
 """
 

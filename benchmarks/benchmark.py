@@ -1,10 +1,10 @@
 """Speed and memory of the whole pipeline on a full-size synthetic AG News corpus.
 
-    .venv/bin/python benchmarks/benchmark.py [--real-dir ../shared/data/ag_news_dev] [--quick] [--full-repro]
+    .venv/bin/python benchmarks/benchmark.py [--real-dir data/sample] [--quick] [--full-repro]
 
 1. Synthesises 120,000 train rows (the clean stage carves 12,000 validation rows: 108,000
-   train remain) and 7,600 test rows from the real sample in --real-dir (benchmarks/synth.py),
-   in the original ag_news_csv layout, outside the project.
+   train remain) and 7,600 test rows from the real sample in --real-dir (default: the bundled
+   data/sample; benchmarks/synth.py), in the original ag_news_csv layout, outside the project.
 2. Copies the project (dvc.yaml, params.yaml, stages, newscat) into a temporary folder with
    its own git + DVC repo, data.source: csv pointing at that corpus, default params except
    train.epochs (--epochs, default 2: epoch 1 includes tracing, epoch 2 is steady state).
@@ -43,7 +43,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", ".dvcignore", ".gitignore"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", ".dvcignore", ".gitignore",
+                 "data/.gitignore", "data/nltk_data"]
 GIB = 2**30
 DATA_STAGES = ("download", "clean", "vectorize", "wordclouds")  # RSS target 2 GiB; other stages 3 GiB
 DOCS_COUNTED = {"download": "raw rows", "clean": "raw rows", "vectorize": "clean rows"}  # for docs/s
@@ -77,9 +78,6 @@ UNIT_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 def env() -> dict:
     e = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
              TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-    nltk = ROOT.parent / "shared" / "data" / "nltk_data"
-    if "NLTK_DATA" not in e and nltk.is_dir():
-        e["NLTK_DATA"] = str(nltk)
     return e
 
 
@@ -124,6 +122,7 @@ def make_project(dest: Path, corpus: Path, overrides: dict) -> Path:
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["data"].update(source="csv", csv_dir=str(corpus))
@@ -241,7 +240,7 @@ def origin_ratio(project: Path, steps: int, params: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--real-dir", type=Path, default=ROOT.parent / "shared" / "data" / "ag_news_dev",
+    ap.add_argument("--real-dir", type=Path, default=ROOT / "data" / "sample",
                     help="real AG News sample (ag_news_csv layout) the corpus is synthesised from")
     ap.add_argument("--quick", action="store_true", help="small corpus: a smoke test, not the targets")
     ap.add_argument("--epochs", type=int, default=2, help="train.epochs for the per-stage run")

@@ -40,14 +40,18 @@ VARIANTS = {
 }
 
 
+def threads(text: str) -> int | str:
+    return text if text == "auto" else int(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=16384)
     ap.add_argument("--data", type=Path, default=ROOT / "data/vectorized",
                     help="a vectorize output folder (e.g. a benchmark project's data/vectorized)")
     ap.add_argument("--variants", default="b128,b512,b512_bucket16")
-    ap.add_argument("--intra", type=int, default=0)
-    ap.add_argument("--inter", type=int, default=0)
+    ap.add_argument("--intra", type=threads, default=0, help="intra-op threads: auto or a number (0: TF's default)")
+    ap.add_argument("--inter", type=threads, default=0, help="inter-op threads: auto or a number (0: TF's default)")
     ap.add_argument("--no-determinism", action="store_true")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -58,7 +62,8 @@ def main() -> None:
     from newscat.model import build_model
     from newscat.training import compile_model, make_deterministic, train_batches, use_threads
 
-    use_threads(args.intra, args.inter)  # 0: TensorFlow's default; before any op runs
+    intra, inter = use_threads(args.intra, args.inter)  # before any op runs
+    print(f"threads: intra-op {intra}, inter-op {inter} (0: TensorFlow's default)", flush=True)
 
     x0 = np.load(args.data / "x_train.npy")
     y0 = np.load(args.data / "y_train.npy")

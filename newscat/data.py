@@ -202,9 +202,10 @@ def account_for_rows(splits: dict[str, list[Row]], problems: Problems, on_bad_ro
 
 
 OFFLINE_HELP = (
-    "To run offline, either set data.source: csv and data.csv_dir to a folder with the original "
-    "train.csv/test.csv (e.g. data/sample, the bundled sample), or set data.manual_dir to a folder "
-    "holding ag_news_csv.tar.gz."
+    "Offline, run the whole pipeline on the real sample bundled in data/sample: `make sample` "
+    "(or `dvc exp run -S data.source=csv`). For the full dataset, set data.source: csv and "
+    "data.csv_dir to a folder with the original train.csv/test.csv, or data.manual_dir to a "
+    "folder holding ag_news_csv.tar.gz."
 )
 
 

@@ -15,6 +15,29 @@ import tensorflow as tf
 from newscat.errors import PipelineError
 
 
+class KerasMultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy that Keras 3's fit can use (keras-team/keras#20585); as is,
+    fit fails twice under it (Keras 3.15, TensorFlow 2.21), both times in the strategy's reduce:
+
+    1. Before the first step fit builds the model from one data batch, which it gets from
+       reduce("MEAN", <the (x, y) batch>): a *nested* value, and TensorFlow's reduce takes one.
+       Here a nested value gives this worker's own value of each leaf: the batch is only traced
+       for its shapes and dtypes (and the workers' shares of a batch may differ in shape, which
+       a collective could not reduce anyway).
+    2. At each step's end fit averages the logs (loss, accuracy: scalars) over the workers with
+       reduce("MEAN", value, axis=0), and a scalar has no axis 0. Here a scalar is averaged
+       across the replicas only (axis=None): every worker gets the same logs, so EarlyStopping
+       stops all of them at the same epoch.
+    Everything else is reduced by TensorFlow as before."""
+
+    def reduce(self, reduce_op, value, axis):
+        if tf.nest.is_nested(value):
+            return tf.nest.map_structure(lambda v: self.experimental_local_results(v)[0], value)
+        if axis is not None and self.experimental_local_results(value)[0].shape.rank == 0:
+            axis = None
+        return super().reduce(reduce_op, value, axis)
+
+
 def strategy_for(distribute: str) -> tf.distribute.Strategy:
     if distribute == "none":
         return tf.distribute.get_strategy()
@@ -24,7 +47,7 @@ def strategy_for(distribute: str) -> tf.distribute.Strategy:
         if "TF_CONFIG" not in os.environ:
             raise PipelineError("train.distribute: multi_worker needs the TF_CONFIG environment "
                                 "variable (cluster workers and this task's index); see README")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return KerasMultiWorkerMirroredStrategy()
     raise PipelineError(f"train.distribute: {distribute!r} is not one of none, mirrored, multi_worker")
 
 

@@ -83,6 +83,14 @@ class ModelParams:
     dropout: float = _p(0.3, "a number in [0, 1)", lambda v: 0 <= v < 1)
 
 
+MAX_THREADS = 1024
+THREADS_VALID = f"'auto' or an integer in [0, {MAX_THREADS}] (0: TensorFlow's default)"
+
+
+def _threads_ok(v) -> bool:
+    return v == "auto" if isinstance(v, str) else 0 <= v <= MAX_THREADS
+
+
 @dataclass(frozen=True)
 class TrainParams:
     learning_rate: float = _p(0.005, "a number > 0", lambda v: v > 0)
@@ -90,10 +98,11 @@ class TrainParams:
     epochs: int = _p(10, "an integer >= 1", lambda v: v >= 1)
     patience: int = _p(2, "an integer >= 0", lambda v: v >= 0)
     seed: int = _p(42, SEED_VALID, _seed_ok)
-    # CPU thread pools (0: TensorFlow's default, one pool as big as the machine). One thread per
-    # op and two ops at a time runs the two directions of the bidirectional RNN side by side.
-    intra_op_threads: int = _p(1, "an integer >= 0 (0: TensorFlow's default)", lambda v: v >= 0)
-    inter_op_threads: int = _p(2, "an integer >= 0 (0: TensorFlow's default)", lambda v: v >= 0)
+    # CPU thread pools: auto (newscat.training.resolve_threads: 1 and 2 on <= 2 cores, so the two
+    # directions of the bidirectional RNN run side by side; TensorFlow's default on more), 0
+    # (TensorFlow's default: as many as the machine has cores) or a number of threads.
+    intra_op_threads: int | str = _p("auto", THREADS_VALID, _threads_ok)
+    inter_op_threads: int | str = _p("auto", THREADS_VALID, _threads_ok)
     distribute: str = _p(
         "none", "one of 'none', 'mirrored', 'multi_worker'",
         lambda v: v in ("none", "mirrored", "multi_worker"),
@@ -129,18 +138,19 @@ class ParamsError(PipelineError):
 
 def _type_problem(value: Any, annotation: str) -> str | None:
     """None if `value` fits the annotation, else what is wrong with its type."""
-    optional = annotation.endswith("| None")
-    base = annotation.replace("| None", "").strip()
+    bases = [b.strip() for b in annotation.split("|")]
     if value is None:
-        return None if optional else "is null"
-    ok = {
+        return None if "None" in bases else "is null"
+    bases = [b for b in bases if b != "None"]
+    fits = {
         "str": isinstance(value, str),
         "int": isinstance(value, int) and not isinstance(value, bool),
         "float": isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
         "bool": isinstance(value, bool),
-    }[base]
-    if ok:
+    }
+    if any(fits[b] for b in bases):
         return None
+    base = " or ".join(bases)
     if base == "float" and isinstance(value, float):
         return "is not a finite number"
     hint = ""

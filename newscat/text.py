@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 from newscat.errors import PipelineError
@@ -65,25 +66,45 @@ def _may_have_artifact() -> re.Pattern | None:
 _MAY_HAVE_ARTIFACT = _may_have_artifact()
 
 
+# NLTK's English stopword list (179 words), shipped in NLTK's corpus layout: cleaning never
+# downloads and gives the same tokens on every machine (a DVC dependency of clean and export).
+STOPWORDS_ROOT = Path(__file__).resolve().parent.parent / "data" / "nltk_data"
+
+
+def read_stopwords(root: Path = STOPWORDS_ROOT, language: str = "english") -> frozenset[str]:
+    """The `language` list of the stopwords corpus under `root` (NLTK's layout), read with
+    NLTK's corpus reader; neither NLTK_DATA nor nltk.download is involved."""
+    import nltk.data
+    from nltk.corpus.reader import WordListCorpusReader
+
+    path = Path(root).resolve() / "corpora" / "stopwords" / language
+    if not path.is_file():
+        raise PipelineError(f"{path}: the stopword list is missing; it ships with the project "
+                            f"(data/nltk_data/corpora/stopwords/{language}), restore it from git")
+    _drop_group_other_write(path)
+    if str(path.parents[2]) not in nltk.data.path:  # NLTK reads only below its data roots
+        nltk.data.path.append(str(path.parents[2]))
+    try:
+        return frozenset(WordListCorpusReader(str(path.parent), [language]).words(language))
+    except PermissionError as e:
+        raise PipelineError(f"{path}: NLTK refuses to read it ({e}); make it private to its "
+                            f"owner: chmod go-w {path}") from None
+
+
+def _drop_group_other_write(path: Path) -> None:
+    """NLTK refuses data files that group or others may write; a clone made under umask 002
+    checks ours out as 664. Our own file: take the bits away (git records only 644/755)."""
+    import stat
+
+    st = path.stat()
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and st.st_uid == os.geteuid():
+        path.chmod(stat.S_IMODE(st.st_mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
+
+
 @lru_cache(maxsize=1)
 def english_stopwords() -> frozenset[str]:
-    """NLTK's English stopwords; tries nltk.download once if the corpus is missing."""
-    import nltk
-    from nltk.corpus import stopwords
-
-    try:
-        return frozenset(stopwords.words("english"))
-    except LookupError:
-        pass
-    try:
-        nltk.download("stopwords", quiet=True, raise_on_error=True)
-        return frozenset(stopwords.words("english"))
-    except Exception:  # no network, or the download did not give a readable corpus
-        raise PipelineError(
-            "NLTK's 'stopwords' corpus is missing and could not be downloaded. Set NLTK_DATA to a "
-            f"folder holding corpora/stopwords (e.g. ../shared/data/nltk_data); NLTK_DATA is now "
-            f"{os.environ.get('NLTK_DATA', 'unset')!r}"
-        ) from None
+    """NLTK's English stopwords, from the project's own copy (data/nltk_data)."""
+    return read_stopwords()
 
 
 def decode_artifacts(text: str) -> str:

@@ -24,9 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-_SHARED_NLTK = ROOT.parent / "shared" / "data" / "nltk_data"
-if "NLTK_DATA" not in os.environ and _SHARED_NLTK.is_dir():
-    os.environ["NLTK_DATA"] = str(_SHARED_NLTK)  # offline machines: the local stopwords copy
+SAMPLE_DIR = ROOT / "data" / "sample"  # the bundled real AG News sample (data/sample/README.md)
 
 # Words that make each class learnable; shared words and AG News artifacts make it realistic.
 CLASS_WORDS = {
@@ -70,7 +68,8 @@ TINY_PARAMS = {
     "baseline": {"max_features": 500},
 }
 PYTHON = sys.executable
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", "plots", ".dvcignore", ".gitignore"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", "plots", ".dvcignore", ".gitignore",
+                 "data/.gitignore", "data/sample", "data/nltk_data"]
 
 
 # No subprocess of the suite may hang CI: a whole tiny `dvc repro` takes ~1-2 min on 2 cores.
@@ -116,6 +115,7 @@ def new_project(base: Path, train_per_class: int = 40, test_per_class: int = 10)
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
     set_params(dest, {**TINY_PARAMS, "data": {"source": "csv", "csv_dir": str(csv_dir)}})
     for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"], ["git", "add", "-A"],

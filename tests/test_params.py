@@ -182,4 +182,4 @@ def test_stage_with_invalid_params_exits_cleanly_before_writing(project, stage):
     assert "error: params.yaml: 2 invalid parameter(s)" in result.stderr
     assert "model.unit: unknown key (did you mean 'model.units'?)" in result.stderr
     assert "unknown group 'trian'" in result.stderr
-    assert files() == before and not (project / "data").exists()
+    assert files() == before and not (project / "data" / "raw").exists()

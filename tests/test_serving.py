@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import fixture_rows
+from conftest import SAMPLE_DIR, fixture_rows
 from newscat.data import load_csv_splits
 from newscat.features import encode, make_encoder
 from newscat.model import build_model
@@ -18,8 +18,6 @@ from newscat.serving import (MAX_CODE_POINT, Lowercase, RawTextPipeline, clean_t
                              non_letters_re2, stopword_table)
 from newscat.text import NON_LETTERS, clean_text, english_stopwords, join_title_description
 
-REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ag_news_dev"
-MIN_IDENTICAL = 0.999
 TRICKY = [
     "Profit #36;5 million", "Shares &#36;12 higher", "quot;Hello quot; world", "&quot;Quoted&quot;",
     "&lt;b&gt;Bold&lt;/b&gt; news", "AT&amp;T deal", "&amp;lt;b&amp;gt;x", "it#39;s the company#39;s",
@@ -45,33 +43,29 @@ def graph_clean(texts, stopwords) -> list[list[str]]:
     return [[t.decode("utf-8") for t in row] for row in tokens.to_list()]
 
 
-def assert_parity(texts, stopwords, what: str) -> tuple[int, int]:
-    """Python vs graph tokens for every text; >= 99.9% identical, any difference listed."""
+def assert_parity(texts, stopwords, what: str) -> None:
+    """Python vs graph tokens: identical for every text (no tolerance), any difference listed."""
     expected = [clean_text(t, stopwords).split() for t in texts]
     got = graph_clean(texts, stopwords)
     differ = [(i, texts[i], e, g) for i, (e, g) in enumerate(zip(expected, got)) if e != g]
-    same = len(texts) - len(differ)
     listing = "\n".join(f"  row {i}: {t!r}\n    python {e}\n    graph  {g}" for i, t, e, g in differ[:50])
-    assert same >= MIN_IDENTICAL * len(texts), f"{what}: {same}/{len(texts)} identical; differing:\n{listing}"
-    print(f"\n{what}: {same}/{len(texts)} rows identical" + (f"; differing:\n{listing}" if differ else ""))
-    return len(texts), same
+    assert not differ, f"{what}: {len(texts) - len(differ)}/{len(texts)} identical; differing:\n{listing}"
 
 
 def test_parity_on_fixture_and_tricky_texts(stopwords):
     rows = fixture_rows(50, seed=3)
     texts = [join_title_description(t, d) for _, t, d in rows] + TRICKY
     texts += [t.upper() for t in TRICKY] + [f"{a} {b}" for a, b in zip(TRICKY, TRICKY[1:])]
-    n, same = assert_parity(texts, stopwords, "fixture + tricky")
-    assert same == n  # hand-made cases: no excuse for a single difference
+    assert_parity(texts, stopwords, "fixture + tricky")
 
 
-@pytest.mark.skipif(not REAL_SAMPLE.is_dir(), reason=f"{REAL_SAMPLE} not present")
-@pytest.mark.parametrize("split", ["train", "test"])
-def test_parity_on_real_sample(split, stopwords):
-    splits, problems = load_csv_splits(REAL_SAMPLE)
+@pytest.mark.parametrize("split, rows", [("train", 4800), ("test", 800)])
+def test_parity_on_every_row_of_the_bundled_sample(split, rows, stopwords):
+    splits, problems = load_csv_splits(SAMPLE_DIR)
     assert not problems.items, problems.summary()
+    assert len(splits[split]) == rows
     assert_parity([join_title_description(t, d) for _, t, d in splits[split]], stopwords,
-                  f"{REAL_SAMPLE.name}/{split}")
+                  f"data/sample/{split}")
 
 
 EVERY_CODE_POINT = [chr(c) for c in range(1, MAX_CODE_POINT + 1) if not 0xD800 <= c <= 0xDFFF]

@@ -1,12 +1,15 @@
 """Cleaning rules: artifacts decoded, punctuation/digits removed, stopwords dropped."""
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from newscat.text import (ARTIFACTS, clean_text, decode_artifacts, english_stopwords, join_title_description,
-                          required_char)
+from newscat.errors import PipelineError
+from newscat.text import (ARTIFACTS, STOPWORDS_ROOT, clean_text, decode_artifacts, english_stopwords,
+                          join_title_description, read_stopwords, required_char)
 
 STOP = frozenset({"the", "a", "of", "s", "t", "and", "is", "don"})
 
@@ -52,10 +55,38 @@ def test_html_tag_words_do_not_leak():
     assert "href" not in clean_text('<A HREF="http://www.reuters.com/x">Reuters</A>', STOP)
 
 
-def test_nltk_english_stopwords_are_used():
+def test_nltk_english_stopwords_are_the_shipped_list():
     words = english_stopwords()
     assert {"the", "and", "is", "s", "t"} <= words
-    assert len(words) >= 150
+    assert words == set((STOPWORDS_ROOT / "corpora/stopwords/english").read_text().split())
+    assert len(words) == 179
+
+
+def copy_of_stopwords(tmp_path, mode: int) -> Path:
+    dest = tmp_path / "nltk_data" / "corpora" / "stopwords"
+    dest.mkdir(parents=True)
+    shutil.copy(STOPWORDS_ROOT / "corpora/stopwords/english", dest / "english")
+    (dest / "english").chmod(mode)
+    return tmp_path / "nltk_data"
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o664, 0o666])
+def test_stopwords_read_whatever_the_umask_of_the_clone(tmp_path, mode):
+    """NLTK 3.10 refuses group/other-writable data files; a clone under umask 002 makes 664."""
+    root = copy_of_stopwords(tmp_path, mode)
+    assert read_stopwords(root) == english_stopwords()
+    assert (root / "corpora/stopwords/english").stat().st_mode & 0o022 == 0
+
+
+def test_stopwords_ignore_nltk_data_and_never_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setattr("nltk.download", lambda *a, **k: pytest.fail("tried to download"))
+    assert read_stopwords(copy_of_stopwords(tmp_path, 0o644)) == english_stopwords()
+
+
+def test_missing_stopword_list_names_the_file(tmp_path):
+    with pytest.raises(PipelineError, match="corpora/stopwords/english"):
+        read_stopwords(tmp_path)
 
 
 def test_title_is_kept():

@@ -41,5 +41,5 @@ def test_unreachable_network_fails_fast_with_offline_help(monkeypatch, tmp_path)
         raise OSError("Name or service not known")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
-    with pytest.raises(PipelineError, match="unreachable.*data.source: csv.*data.manual_dir"):
+    with pytest.raises(PipelineError, match="unreachable.*make sample.*data.source: csv.*data.manual_dir"):
         load_tfds_splits(data_dir=str(tmp_path / "tfds"))
