@@ -1,5 +1,5 @@
 """train.distribute: multi_worker for real: two worker processes on 127.0.0.1 (free ports, TF_CONFIG
-as the README shows) each run `python stages/train.py lstm` in one fixture project, as two hosts
+as the README shows) each run the train stage (`python -m stages.train lstm`) in one fixture project, as two hosts
 sharing a disk would, next to a single-process run of the same stage on the same data.
 
 Every Python-level write of each process (open for writing, mkdir, rename, remove) is logged by
@@ -147,10 +147,10 @@ def runs(tmp_path_factory):
     set_params(project, {"train": {"epochs": EPOCHS, "patience": EPOCHS, "learning_rate": 0.01},
                          "model": {"embedding_dim": 16, "units": 16}})
     for stage in ("download", "clean", "vectorize"):
-        run([PYTHON, f"stages/{stage}.py"], project)
+        run([PYTHON, "-m", f"stages.{stage}"], project)
     single = base / "single"
     shutil.copytree(project, single, symlinks=True)
-    run([PYTHON, "stages/train.py", "lstm"], single)
+    run([PYTHON, "-m", "stages.train", "lstm"], single)
 
     set_params(project, {"train": {"distribute": "multi_worker"}})
     before = {p.relative_to(project) for p in project.rglob("*") if ".git" not in p.parts}

@@ -132,7 +132,7 @@ def test_csv_dir_is_never_null():  # dvc.yaml tracks its files as a dependency o
 
 
 @pytest.mark.parametrize("key", ["csv_dir", "manual_dir"])
-@pytest.mark.parametrize("path", ["../shared/data/ag_news_dev", "data/../../elsewhere"])
+@pytest.mark.parametrize("path", ["../elsewhere/ag_news_dev", "data/../../elsewhere"])
 def test_relative_path_leaving_the_project_is_refused(key, path):
     message = problems_of(with_changes(**{f"data__{key}": path}))
     assert f"data.{key} = {path!r} is out of range" in message and "or absolute" in message
@@ -176,7 +176,7 @@ def test_stage_with_invalid_params_exits_cleanly_before_writing(project, stage):
     def files():
         return sorted(p for p in project.rglob("*") if not {".git", "__pycache__"} & set(p.parts))
     before = files()
-    result = run([sys.executable, f"stages/{stage}.py"], project, check=False)
+    result = run([sys.executable, "-m", f"stages.{stage}"], project, check=False)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "error: params.yaml: 2 invalid parameter(s)" in result.stderr
