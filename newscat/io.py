@@ -79,6 +79,9 @@ class StagedOutputs:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if isinstance(exc, OSError):  # name the output the user knows, not its temporary path
+            final_of = {str(tmp): str(final) for final, tmp in self._pending.items()}
+            exc.filename = final_of.get(str(exc.filename), exc.filename)
         try:
             missing = [final for final, tmp in self._pending.items() if not tmp.exists()]
             if exc_type is None and not missing:
