@@ -1,6 +1,7 @@
 """Stage evaluate: score LSTM, GRU and baseline on the test split (used for nothing else).
 
-Writes metrics/{lstm,gru,baseline}.json, the headline metrics/metrics.json (the model named
+Writes metrics/{lstm,gru,baseline}.json, metrics/ensemble.json (the mean of the three
+models' probabilities; eval/ensemble_confusion.csv too), the headline metrics/metrics.json (the model named
 by model.cell), eval/<model>_confusion.csv for DVC's confusion plots, the training-curve and
 confusion-matrix figures, and Figures/attention_examples.png: two test texts per class shaded
 by the attention the headline model gives each token.
@@ -11,8 +12,8 @@ import _bootstrap  # noqa: F401
 from newscat.attention_figure import attention_figure, explain_examples
 from newscat.datasets import load_clean, load_vectorized
 from newscat.errors import run_stage
-from newscat.evaluation import (classification_metrics, confusion_matrix_figure, history_figure,
-                                write_confusion_data)
+from newscat.evaluation import (classification_metrics, confusion_matrix_figure, ensemble_probabilities,
+                                history_figure, write_confusion_data)
 from newscat.features import load_vocabulary
 from newscat.io import StagedOutputs, write_json
 from newscat.params import load_params
@@ -26,7 +27,7 @@ def main() -> None:
     headline = load_params().model.cell
     x_test, y_test = load_vectorized("test")
     _, texts = load_clean("test")
-    scores = {}
+    scores, all_probabilities = {}, []
     with StagedOutputs() as out:
         for name in MODELS:
             model = load_model(name)
@@ -34,6 +35,7 @@ def main() -> None:
                 probabilities = model.predict_proba(texts)
             else:
                 probabilities = predict_by_length(model, x_test)
+            all_probabilities.append(probabilities)
             predicted = probabilities.argmax(1)
             scores[name] = classification_metrics(y_test, probabilities)
             write_json(out.path(f"metrics/{name}.json"), scores[name])
@@ -47,11 +49,15 @@ def main() -> None:
                     examples = explain_examples(model, x_test, y_test, predicted, texts, load_vocabulary(),
                                                 seed=EXAMPLE_SEED)
                     attention_figure(examples, title, out.path("Figures/attention_examples.png"))
+        ensemble = ensemble_probabilities(all_probabilities)
+        scores["ensemble"] = classification_metrics(y_test, ensemble)
+        write_json(out.path("metrics/ensemble.json"), scores["ensemble"])
+        write_confusion_data(out.path("eval/ensemble_confusion.csv"), y_test, ensemble.argmax(1))
         write_json(out.path("metrics/metrics.json"), {
             "model": headline, "accuracy": scores[headline]["accuracy"],
             "macro_f1": scores[headline]["macro"]["f1"]})
     for name, s in scores.items():
-        print(f"evaluate: {DISPLAY_NAMES[name]:15s} accuracy {s['accuracy']:.4f}  macro F1 {s['macro']['f1']:.4f}"
+        print(f"evaluate: {DISPLAY_NAMES.get(name, 'Ensemble (mean)'):15s} accuracy {s['accuracy']:.4f}  macro F1 {s['macro']['f1']:.4f}"
               + ("  <- headline (model.cell)" if name == headline else ""))
 
 
