@@ -72,3 +72,24 @@ def test_cosine_schedule_needs_total_steps():
 
     with pytest.raises(ValueError, match="total_steps"):
         compile_model(build_model("gru", **TINY), 0.01, SimpleNamespace(lr_schedule="cosine"))
+
+
+def test_with_ema_the_kept_weights_are_the_ones_early_stopping_validated():
+    import keras
+    from types import SimpleNamespace
+
+    from newscat.training import eval_batches, train_batches
+
+    make_deterministic(0)
+    rng = np.random.default_rng(0)
+    x = np.where(np.arange(8) < rng.integers(2, 8, (96, 1)), rng.integers(2, 50, (96, 8)), 0).astype(np.int32)
+    y = rng.integers(0, 4, 96)
+    levers = SimpleNamespace(use_ema=True, ema_momentum=0.5)
+    model = build_model("gru", **TINY)
+    compile_model(model, 0.05, levers)
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
+    history = model.fit(train_batches(x[:64], y[:64], 16, 0, 0, 4), steps_per_epoch=4, epochs=4, verbose=0,
+                        validation_data=eval_batches(x[64:], y[64:]),
+                        callbacks=[*lever_callbacks(levers), early_stopping])
+    best_val_loss = min(history.history["val_loss"])
+    assert model.evaluate(eval_batches(x[64:], y[64:]), verbose=0)[0] == pytest.approx(best_val_loss, rel=1e-5)
