@@ -1,7 +1,7 @@
 """The classifier, top to bottom: one builder for both cells (lstm, gru).
 
-    token ids -> Embedding(mask_zero) -> Bidirectional LSTM|GRU (all time steps)
-              -> scaled dot-product self-attention (padded keys masked out)
+    token ids -> Embedding(mask_zero) [-> SpatialDropout1D] -> Bidirectional LSTM|GRU (all time steps)
+              -> scaled dot-product self-attention (padded keys masked out; optional Q/K/V)
               -> masked GlobalAveragePooling1D (padding excluded from the mean)
               -> Dropout -> Dense(4, softmax)
 
