@@ -150,9 +150,10 @@ def epoch_times(log: Path) -> list[float]:
 
 
 def inference_rate(project: Path, cell: str, min_docs: int) -> dict:
-    """docs/s at batch 512 over the test split (tiled to >= min_docs): model.predict in the
-    split's order (warm: best of 2 passes), and newscat.inference.predict_by_length (what
-    evaluate uses) on its first call, compile included, and warm (steady state, best of 2)."""
+    """docs/s at batch 512 over the validation split (tiled to >= min_docs; the test split is
+    evaluate's alone): model.predict in the split's order (warm: best of 2 passes), and
+    newscat.inference.predict_by_length (what evaluate uses) on its first call, compile
+    included, and warm (steady state, best of 2)."""
     import numpy as np
 
     from newscat.inference import predict_by_length
@@ -161,7 +162,7 @@ def inference_rate(project: Path, cell: str, min_docs: int) -> dict:
     import newscat.model  # noqa: F401
 
     model = keras.models.load_model(project / f"models/{cell}_attention_model.keras")
-    x = np.load(project / "data/vectorized/x_test.npy")
+    x = np.load(project / "data/vectorized/x_val.npy")
     x = np.tile(x, (-(-min_docs // len(x)), 1))
 
     def rate(predict) -> tuple[float, np.ndarray]:

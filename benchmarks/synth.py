@@ -67,7 +67,7 @@ class Synthesiser:
 
 def write_corpus(real_dir: Path, out_dir: Path, sizes: dict[str, int], seed: int = 0) -> dict[str, int]:
     """Writes out_dir/{train,test}.csv in the original ag_news_csv layout; returns row counts."""
-    real = read_real_rows(real_dir, "train") + read_real_rows(real_dir, "test")
+    real = read_real_rows(real_dir, "train")  # the sample's test split is evaluate's alone
     synth = Synthesiser(real)
     out_dir.mkdir(parents=True, exist_ok=True)
     for i, (split, n) in enumerate(sizes.items()):

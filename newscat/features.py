@@ -9,6 +9,7 @@ one unmasked position (a fully masked row would make the masked mean pooling div
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -33,11 +34,16 @@ def _text_vectorization(seq_len: int, max_tokens: int | None = None, vocabulary=
     )
 
 
-def fit_vocabulary(train_texts: Sequence[str], max_tokens: int) -> list[str]:
-    """The (max_tokens - RESERVED_TOKENS) most frequent train tokens, most frequent first."""
+def fit_vocabulary(train_texts: Sequence[str], max_tokens: int, min_freq: int = 1) -> list[str]:
+    """The (max_tokens - RESERVED_TOKENS) most frequent train tokens, most frequent first, less those seen
+    fewer than min_freq times (TextVectorization has no minimum count: filtered after adapt)."""
     layer = _text_vectorization(seq_len=1, max_tokens=max_tokens)
     layer.adapt(np.asarray(train_texts, dtype=object), batch_size=4096)
-    return layer.get_vocabulary(include_special_tokens=False)
+    vocabulary = layer.get_vocabulary(include_special_tokens=False)
+    if min_freq <= 1:
+        return vocabulary
+    counts = Counter(token for text in train_texts for token in text.split())
+    return [token for token in vocabulary if counts[token] >= min_freq]
 
 
 def make_encoder(vocabulary: Sequence[str], seq_len: int):

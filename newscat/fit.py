@@ -87,8 +87,9 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
     (and delete checkpoints no run will resume). Raises NonFiniteLoss if training diverges."""
     from newscat.distribute import same_on_every_worker, strategy_for
     from newscat.model import build_model
-    from newscat.training import (BUCKET_BATCHES, compile_model, eval_batches, make_deterministic,
-                                  row_lengths, steps_per_epoch, train_batches, use_threads)
+    from newscat.training import (BUCKET_BATCHES, compile_model, eval_batches, lever_callbacks,
+                                  make_deterministic, row_lengths, steps_per_epoch, train_batches,
+                                  use_threads)
 
     tp, mp = params.train, params.model
     use_threads(tp.intra_op_threads, tp.inter_op_threads)  # before TensorFlow runs any op
@@ -116,8 +117,10 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
             print(f"resume: continuing {cell} after epoch {state['epochs_done']} from {checkpoint}")
         else:
             model, state = build_model(cell, vocab_size, mp.embedding_dim, mp.units, mp.dropout,
-                                       seed=tp.seed), None
-            compile_model(model, tp.learning_rate)
+                                       seed=tp.seed, spatial_dropout=mp.spatial_dropout,
+                                       attention_projections=mp.attention_projections), None
+            compile_model(model, tp.learning_rate, tp,
+                          total_steps=steps_per_epoch(len(x_train), tp.batch_size) * tp.epochs)
     first_epoch = state["epochs_done"] if state else 0
     # Killed after early stopping (or the last epoch) but before saving: train no further.
     last_epoch = first_epoch if state and state.get("stopped") else tp.epochs
@@ -125,8 +128,9 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
 
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp.patience,
                                                    restore_best_weights=True)
-    callbacks = [StopOnNonFiniteLoss(tp.learning_rate), PerEpochSeed(tp.seed), early_stopping,
-                 RecordHistory(history)]
+    # The levers' callbacks (EMA: validate and keep the averaged weights) go before EarlyStopping.
+    callbacks = [StopOnNonFiniteLoss(tp.learning_rate), PerEpochSeed(tp.seed),
+                 *lever_callbacks(tp, resumed=bool(state)), early_stopping, RecordHistory(history)]
     if checkpoint:
         callbacks.append(EpochCheckpoint(checkpoint, early_stopping, identity, history, state))
     by_length = np.argsort(row_lengths(x_val), kind="stable")  # less padding; same loss and accuracy

@@ -1,7 +1,7 @@
 """The classifier, top to bottom: one builder for both cells (lstm, gru).
 
-    token ids -> Embedding(mask_zero) -> Bidirectional LSTM|GRU (all time steps)
-              -> scaled dot-product self-attention (padded keys masked out)
+    token ids -> Embedding(mask_zero) [-> SpatialDropout1D] -> Bidirectional LSTM|GRU (all time steps)
+              -> scaled dot-product self-attention (padded keys masked out; optional Q/K/V)
               -> masked GlobalAveragePooling1D (padding excluded from the mean)
               -> Dropout -> Dense(4, softmax)
 
@@ -25,44 +25,82 @@ MASKED_SCORE = -1e9  # added to scores of padded keys: exp() underflows to exact
 class ScaledDotProductSelfAttention(layers.Layer):
     """softmax(Q Kᵀ / √d) · V with Q = K = V = the layer's input (the RNN's outputs).
 
-    No learned projections: the RNN below already learns the representation; the layer only
-    lets every position look at every real (unpadded) position. Padded positions are masked
-    out of the keys, and the input mask is passed on so the pooling after it skips them too.
+    By default no learned projections: the RNN below already learns the representation; the
+    layer only lets every position look at every real (unpadded) position. projections=True
+    adds learned Dense Q, K and V projections (as in the origin notebook; model.attention_projections).
+    Padded positions are masked out of the keys, and the input mask is passed on so the
+    pooling after it skips them too.
     With return_attention_scores=True it also returns the [batch, query, key] weights.
     """
 
-    def __init__(self, return_attention_scores: bool = False, **kwargs):
+    def __init__(self, return_attention_scores: bool = False, projections: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.return_attention_scores = return_attention_scores
+        self.projections = projections
+
+    def build(self, input_shape):
+        if self.projections:
+            depth = input_shape[-1]
+            self.query, self.key, self.value = (layers.Dense(depth, name=n) for n in ("query", "key", "value"))
+            for projection in (self.query, self.key, self.value):
+                projection.build(input_shape)
+        self.built = True
 
     def get_config(self):
-        return {**super().get_config(), "return_attention_scores": self.return_attention_scores}
+        return {**super().get_config(), "return_attention_scores": self.return_attention_scores,
+                "projections": self.projections}
 
     def call(self, inputs, mask=None):
+        q, k, v = ((self.query(inputs), self.key(inputs), self.value(inputs)) if self.projections
+                   else (inputs, inputs, inputs))
         depth = ops.cast(ops.shape(inputs)[-1], inputs.dtype)
-        scores = ops.matmul(inputs, ops.transpose(inputs, (0, 2, 1))) / ops.sqrt(depth)
+        scores = ops.matmul(q, ops.transpose(k, (0, 2, 1))) / ops.sqrt(depth)
         if mask is not None:
             key_is_real = ops.expand_dims(ops.cast(mask, "bool"), axis=1)  # [batch, 1, key]
             scores = ops.where(key_is_real, scores, ops.cast(MASKED_SCORE, scores.dtype))
         weights = ops.softmax(scores, axis=-1)
-        outputs = ops.matmul(weights, inputs)
+        outputs = ops.matmul(weights, v)
         return (outputs, weights) if self.return_attention_scores else outputs
 
     def compute_mask(self, inputs, mask=None):
         return mask
 
 
+@keras.saving.register_keras_serializable(package="newscat")
+class SparseSmoothedCrossentropy(keras.losses.Loss):
+    """Cross-entropy against integer labels, smoothed: the target puts 1 - label_smoothing on
+    the label and spreads label_smoothing evenly over all classes (train.label_smoothing).
+    Keras' SparseCategoricalCrossentropy has no label_smoothing; this keeps the int labels."""
+
+    def __init__(self, label_smoothing: float = 0.0, name: str = "sparse_smoothed_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+    def call(self, y_true, y_pred):
+        one_hot = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), ops.shape(y_pred)[-1])
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=self.label_smoothing)
+
+
 def build_model(cell: str, vocab_size: int, embedding_dim: int, units: int, dropout: float,
-                seed: int = 0) -> keras.Model:
-    """An uncompiled attention RNN classifier over int32 token ids of any length."""
+                seed: int = 0, spatial_dropout: float = 0.0,
+                attention_projections: bool = False) -> keras.Model:
+    """An uncompiled attention RNN classifier over int32 token ids of any length.
+
+    spatial_dropout > 0 drops whole embedding channels (the same ones at every position of a
+    text) during training (model.spatial_dropout); attention_projections: learned Q/K/V."""
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = layers.Embedding(vocab_size, embedding_dim, mask_zero=True,  # masks newscat.features.PAD_ID (0)
                          name="embedding")(token_ids)
+    if spatial_dropout:
+        x = layers.SpatialDropout1D(spatial_dropout, seed=seed, name="embedding_dropout")(x)
     x = layers.Bidirectional(CELLS[cell](units, return_sequences=True), name=f"bi_{cell}")(x)
-    x = ScaledDotProductSelfAttention(name="attention")(x)
+    x = ScaledDotProductSelfAttention(projections=attention_projections, name="attention")(x)
     x = layers.GlobalAveragePooling1D(name="masked_mean")(x)
     x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
     probabilities = layers.Dense(len(CLASS_NAMES), activation="softmax", name="probabilities")(x)
@@ -73,13 +111,18 @@ def attention_model(model: keras.Model) -> keras.Model:
     """A second model, sharing `model`'s layers and weights, that outputs
     (probabilities, attention weights [batch, query, key]).
 
-    The attention layer has no weights, so a twin instance that also returns its weights
-    computes exactly what the trained one does (Keras cannot give one layer a second,
-    differently shaped output)."""
+    Keras cannot give one layer a second, differently shaped output, so a twin attention layer
+    that also returns its weights, holding a copy of the trained one's projection weights (if
+    any), computes exactly what the trained one does. (Dropout layers are left out: they do
+    nothing at inference.)"""
+    trained = model.get_layer("attention")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = model.get_layer("embedding")(token_ids)
     x = next(layer for layer in model.layers if layer.name.startswith("bi_"))(x)
-    x, weights = ScaledDotProductSelfAttention(return_attention_scores=True, name="attention")(x)
+    twin = ScaledDotProductSelfAttention(return_attention_scores=True, projections=trained.projections,
+                                         name="attention")
+    x, weights = twin(x)
+    twin.set_weights(trained.get_weights())
     x = model.get_layer("masked_mean")(x)
     x = model.get_layer("dropout")(x)
     probabilities = model.get_layer("probabilities")(x)

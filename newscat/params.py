@@ -67,6 +67,8 @@ class DataParams:
 class VectorizeParams:
     max_tokens: int = _p(20000, "an integer >= 3 (padding + OOV + 1 word)", lambda v: v >= 3)
     sequence_length: int = _p(48, "an integer in [1, 1024]", lambda v: 1 <= v <= 1024)
+    min_freq: int = _p(1, "an integer >= 1 (train occurrences a word needs to enter the vocabulary)",
+                       lambda v: v >= 1)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class ModelParams:
     embedding_dim: int = _p(64, "an integer >= 1", lambda v: v >= 1)
     units: int = _p(64, "an integer >= 1", lambda v: v >= 1)
     dropout: float = _p(0.3, "a number in [0, 1)", lambda v: 0 <= v < 1)
+    spatial_dropout: float = _p(0.0, "a number in [0, 1) (0: off)", lambda v: 0 <= v < 1)
+    attention_projections: bool = _p(False, "true or false")
 
 
 MAX_THREADS = 1024
@@ -98,6 +102,11 @@ class TrainParams:
     epochs: int = _p(10, "an integer >= 1", lambda v: v >= 1)
     patience: int = _p(2, "an integer >= 0", lambda v: v >= 0)
     seed: int = _p(42, SEED_VALID, _seed_ok)
+    use_ema: bool = _p(False, "true or false")
+    ema_momentum: float = _p(0.99, "a number in [0, 1)", lambda v: 0 <= v < 1)
+    label_smoothing: float = _p(0.0, "a number in [0, 1) (0: off)", lambda v: 0 <= v < 1)
+    weight_decay: float = _p(0.0, "a number >= 0 (0: Adam, > 0: AdamW)", lambda v: v >= 0)
+    lr_schedule: str = _p("none", "one of 'none', 'cosine'", lambda v: v in ("none", "cosine"))
     # CPU thread pools: auto (newscat.training.resolve_threads: 1 and 2 on <= 2 cores, so the two
     # directions of the bidirectional RNN run side by side; TensorFlow's default on more), 0
     # (TensorFlow's default: as many as the machine has cores) or a number of threads.

@@ -20,6 +20,10 @@ MODELS = (*RNN_CELLS, BASELINE)
 DISPLAY_NAMES = {"lstm": "LSTM+Attention", "gru": "GRU+Attention", BASELINE: "TF-IDF+LogReg"}
 STAGE_OF = {**{cell: f"train_{cell}" for cell in RNN_CELLS}, BASELINE: "train_baseline"}
 BASELINE_FILE = Path("models/baseline.joblib")
+# Scored by evaluate next to the models (not a trained model, never the headline): the mean
+# of the three models' class probabilities.
+ENSEMBLE = "ensemble"
+ENSEMBLE_NAME = "Ensemble (mean of 3)"
 
 
 def keras_model_path(cell: str) -> Path:

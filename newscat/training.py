@@ -144,8 +144,41 @@ def make_deterministic(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def compile_model(model, learning_rate: float) -> None:
+def compile_model(model, learning_rate: float, levers=None, total_steps: int | None = None) -> None:
+    """Adam and cross-entropy; `levers` (the train params group, or anything with the same
+    fields; None: all off) adds train.use_ema / ema_momentum, label_smoothing, weight_decay
+    (AdamW) and lr_schedule ('cosine' decays to 0 over total_steps = epochs x steps per epoch)."""
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    from newscat.model import SparseSmoothedCrossentropy
+
+    use_ema = bool(getattr(levers, "use_ema", False))
+    smoothing = getattr(levers, "label_smoothing", 0.0)
+    weight_decay = getattr(levers, "weight_decay", 0.0)
+    rate = learning_rate
+    if getattr(levers, "lr_schedule", "none") == "cosine":
+        if not total_steps:
+            raise ValueError("lr_schedule 'cosine' needs total_steps (epochs x steps per epoch)")
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
+    ema = {"use_ema": True, "ema_momentum": levers.ema_momentum} if use_ema else {}
+    optimizer = (keras.optimizers.AdamW(rate, weight_decay=weight_decay, **ema) if weight_decay
+                 else keras.optimizers.Adam(rate, **ema))
+    loss = SparseSmoothedCrossentropy(smoothing) if smoothing else "sparse_categorical_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+
+
+def lever_callbacks(levers, resumed: bool = False) -> list:
+    """Callbacks the levers need, to go *before* EarlyStopping in the callback list.
+
+    use_ema: validate with the averaged weights and hand those to EarlyStopping at every
+    epoch end, so early stopping judges, and restores, the averaged weights. Between an epoch's
+    end and the next one's start the model holds the averaged weights and the optimizer the
+    raw ones: a model saved at an epoch end (a resume checkpoint) is in that state, so pass
+    resumed=True when continuing from one and the raw weights are swapped back in first."""
+    import keras
+
+    if not getattr(levers, "use_ema", False):
+        return []
+    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=True)
+    swap._ema_weights_in_model = resumed
+    return [swap]

@@ -19,7 +19,7 @@ SPLITS = ("train", "val", "test")
 def main() -> None:
     params = load_params().vectorize
     data = {split: load_clean(split) for split in SPLITS}
-    vocabulary = fit_vocabulary(data["train"][1], params.max_tokens)
+    vocabulary = fit_vocabulary(data["train"][1], params.max_tokens, params.min_freq)
     encoder = make_encoder(vocabulary, params.sequence_length)
     with StagedOutputs() as out:
         out_dir = out.path(VECTORIZED_DIR)

@@ -1,0 +1,211 @@
+"""k-fold cross-validation on the TRAIN split only: the honest way to compare configurations.
+
+    python benchmarks/cv.py [--model lstm|gru|baseline] [--set KEY=VALUE ...] [--seeds 42,43]
+                            [--folds 5] [--csv-dir data/sample] [--name NAME]
+
+The test split is never read (only evaluate scores it, once). The train split's rows
+(csv-dir/train.csv[.gz]) are cleaned like the clean stage (newscat.text) and cut into
+stratified, seeded folds (StratifiedKFold, seed data.seed). For each fold, its training rows
+are split again like the clean stage splits train/val (data.val_fraction, stratified): the
+vocabulary (newscat.features) and the model are fitted on the inner train part, early stopping
+watches the inner validation part, and the held-out fold is scored once at the end. The
+TF-IDF baseline (--model baseline) fits the same inner train rows and scores the same folds.
+
+Configurations are params.yaml plus --set overrides with params.yaml keys, validated like
+params.yaml (e.g. --set train.use_ema=true --set model.spatial_dropout=0.2). Each run writes
+benchmarks/out/cv/<name>.json (per-fold accuracies, mean, std) and rewrites
+benchmarks/out/cv/table.md with a row per JSON found there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+from newscat.params import PARAMS_FILE, parse_params  # noqa: E402
+
+OUT_DIR = ROOT / "benchmarks/out/cv"
+
+
+def parse_value(text: str):
+    """A --set value as YAML reads it (0.2 -> float, true -> bool, cosine -> str)."""
+    return yaml.safe_load(text)
+
+
+def load_config(overrides: list[str]):
+    """params.yaml with KEY=VALUE overrides, validated as a whole (ParamsError names bad keys)."""
+    raw = yaml.safe_load((ROOT / PARAMS_FILE).read_text(encoding="utf-8"))
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        group, dot, name = key.partition(".")
+        if not sep or not dot:
+            raise SystemExit(f"--set {item!r}: expected group.key=value, e.g. train.use_ema=true")
+        raw.setdefault(group, {})[name] = parse_value(value)
+    return parse_params(raw, f"{PARAMS_FILE} with --set {' '.join(overrides)}")
+
+
+def load_train_rows(csv_dir: Path) -> tuple[np.ndarray, list[str]]:
+    """(labels, cleaned texts) of csv_dir's train split, rows empty after cleaning dropped."""
+    from newscat.data import Problems, find_split_file, read_ag_news_csv
+    from newscat.text import clean_texts, join_title_description
+
+    problems = Problems()
+    rows = read_ag_news_csv(find_split_file(csv_dir, "train"), problems)
+    if problems.items:
+        raise SystemExit(problems.summary())
+    texts = clean_texts(join_title_description(t, d) for _, t, d in rows)
+    keep = [i for i, t in enumerate(texts) if t]
+    return np.array([rows[i][0] for i in keep], np.int64), [texts[i] for i in keep]
+
+
+def inner_split(labels: np.ndarray, rows: np.ndarray, val_fraction: float, seed: int):
+    """A fold's training rows -> (inner train rows, inner validation rows), as the clean stage splits."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(rows, test_size=val_fraction, random_state=seed, stratify=labels[rows])
+
+
+def fit_rnn_fold(cell: str, params, texts: list[str], labels: np.ndarray, train_rows, val_rows,
+                 held_out_rows, seed: int) -> dict:
+    """Vocabulary + model on train_rows, early stopping on val_rows; accuracy on held_out_rows."""
+    import keras
+
+    from newscat.features import encode, fit_vocabulary, make_encoder
+    from newscat.model import build_model
+    from newscat.training import (compile_model, eval_batches, lever_callbacks, steps_per_epoch,
+                                  train_batches)
+
+    vp, mp, tp = params.vectorize, params.model, params.train
+    vocabulary = fit_vocabulary([texts[i] for i in train_rows], vp.max_tokens, vp.min_freq)
+    encoder = make_encoder(vocabulary, vp.sequence_length)
+    x_train, x_val, x_held = (encode(encoder, [texts[i] for i in rows])
+                              for rows in (train_rows, val_rows, held_out_rows))
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = build_model(cell, len(vocabulary) + 2, mp.embedding_dim, mp.units, mp.dropout, seed=seed,
+                        spatial_dropout=mp.spatial_dropout, attention_projections=mp.attention_projections)
+    steps = steps_per_epoch(len(x_train), tp.batch_size)
+    compile_model(model, tp.learning_rate, tp, total_steps=steps * tp.epochs)
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp.patience,
+                                                   restore_best_weights=True)
+    start = time.perf_counter()
+    history = model.fit(train_batches(x_train, labels[train_rows], tp.batch_size, seed, 0, tp.epochs),
+                        steps_per_epoch=steps, epochs=tp.epochs, verbose=0, shuffle=False,
+                        validation_data=eval_batches(x_val, labels[val_rows]),
+                        callbacks=[*lever_callbacks(tp), early_stopping])
+    seconds = time.perf_counter() - start
+    predicted = model.predict(eval_batches(x_held), verbose=0).argmax(1)
+    return {"accuracy": float(np.mean(predicted == labels[held_out_rows])),
+            "epochs_run": len(history.history["loss"]), "best_epoch": early_stopping.best_epoch + 1,
+            "seconds": round(seconds, 1)}
+
+
+def fit_baseline_fold(params, texts, labels, train_rows, held_out_rows, seed: int) -> dict:
+    from newscat.baseline import build_baseline
+
+    bp = params.baseline
+    model = build_baseline(bp.max_features, bp.ngram_max, bp.C, seed=seed)
+    start = time.perf_counter()
+    model.fit([texts[i] for i in train_rows], labels[train_rows])
+    seconds = time.perf_counter() - start
+    predicted = model.predict([texts[i] for i in held_out_rows])
+    return {"accuracy": float(np.mean(predicted == labels[held_out_rows])), "seconds": round(seconds, 1)}
+
+
+def cross_validate(model_name: str, params, labels, texts, folds: int, seeds: list[int]) -> list[dict]:
+    """One result per (seed, fold); folds depend on data.seed only, so every config sees the same folds."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.data.seed)
+    results = []
+    for seed in seeds:
+        for fold, (train_all, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+            train_rows, val_rows = inner_split(labels, train_all, params.data.val_fraction, params.data.seed)
+            if model_name == "baseline":
+                r = fit_baseline_fold(params, texts, labels, train_rows, held_out, seed)
+            else:
+                r = fit_rnn_fold(model_name, params, texts, labels, train_rows, val_rows, held_out, seed)
+            results.append({"seed": seed, "fold": fold, **r})
+            print(f"  seed {seed} fold {fold}: " + "  ".join(f"{k} {v}" for k, v in r.items()), flush=True)
+    return results
+
+
+def summarize(results: list[dict]) -> dict:
+    acc = np.array([r["accuracy"] for r in results])
+    per_seed = {}
+    for r in results:
+        per_seed.setdefault(r["seed"], []).append(r["accuracy"])
+    return {"mean": round(float(acc.mean()), 4), "std": round(float(acc.std(ddof=1)), 4) if len(acc) > 1 else 0.0,
+            "runs": len(acc), "per_seed_mean": {str(s): round(float(np.mean(a)), 4) for s, a in per_seed.items()},
+            "seconds_per_fold": round(float(np.mean([r["seconds"] for r in results])), 1)}
+
+
+def write_table(out_dir: Path) -> str:
+    """table.md: one row per <name>.json in out_dir, best mean first."""
+    rows = []
+    for path in sorted(out_dir.glob("*.json")):
+        run = json.loads(path.read_text())
+        s = run["summary"]
+        rows.append((s["mean"], f"| {run['name']} | {run['model']} | {' '.join(run['set']) or '(defaults)'} | "
+                                f"{s['mean']:.4f} ± {s['std']:.4f} | {s['runs']} | {s['seconds_per_fold']} |"))
+    table = ("| name | model | --set | CV accuracy (mean ± std) | runs | s/fold |\n|---|---|---|---|---|---|\n"
+             + "\n".join(row for _, row in sorted(rows, key=lambda r: -r[0])) + "\n")
+    (out_dir / "table.md").write_text(table)
+    return table
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="lstm, gru or baseline (default: model.cell)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a params.yaml key, e.g. train.use_ema=true (repeatable)")
+    ap.add_argument("--seeds", default=None, help="comma-separated train seeds (default: train.seed)")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--csv-dir", type=Path, default=ROOT / "data/sample",
+                    help="folder with train.csv[.gz] in the ag_news_csv layout (its test file is not read)")
+    ap.add_argument("--name", default=None, help="output name (default: model and --set values)")
+    ap.add_argument("--out-dir", type=Path, default=OUT_DIR)
+    args = ap.parse_args()
+
+    params = load_config(args.set)
+    model_name = args.model or params.model.cell
+    if model_name not in ("lstm", "gru", "baseline"):
+        raise SystemExit(f"--model {model_name!r}: expected lstm, gru or baseline")
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [params.train.seed]
+    name = args.name or "_".join([model_name, *(s.replace("=", "-") for s in args.set)] +
+                                 ([f"seeds-{args.seeds.replace(',', '-')}"] if args.seeds else []))
+    if model_name != "baseline":
+        from newscat.training import make_deterministic, use_threads
+
+        use_threads(params.train.intra_op_threads, params.train.inter_op_threads)
+        make_deterministic(seeds[0])
+    labels, texts = load_train_rows(args.csv_dir)
+    print(f"cv {name}: {len(labels)} train rows, {args.folds} folds, seeds {seeds}", flush=True)
+    start = time.perf_counter()
+    results = cross_validate(model_name, params, labels, texts, args.folds, seeds)
+    summary = summarize(results)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / f"{name}.json").write_text(json.dumps({
+        "name": name, "model": model_name, "set": args.set, "seeds": seeds, "folds": args.folds,
+        "rows": len(labels), "summary": summary, "results": results,
+        "params": {g: asdict(getattr(params, g)) for g in ("vectorize", "model", "train", "baseline")},
+        "seconds": round(time.perf_counter() - start, 1)}, indent=1, sort_keys=True) + "\n")
+    print(f"RESULT {name}: accuracy {summary['mean']:.4f} ± {summary['std']:.4f} over {summary['runs']} runs "
+          f"(per seed {summary['per_seed_mean']}), {summary['seconds_per_fold']} s per fold", flush=True)
+    print(write_table(args.out_dir))
+
+
+if __name__ == "__main__":
+    main()
