@@ -71,7 +71,8 @@ def load_train_rows(csv_dir: Path) -> tuple[np.ndarray, list[str]]:
 
 
 def inner_split(labels: np.ndarray, rows: np.ndarray, val_fraction: float, seed: int):
-    """A fold's training rows -> (inner train rows, inner validation rows), as the clean stage splits."""
+    """A fold's training rows -> (inner train rows, inner validation rows): stratified and seeded like
+    the clean stage's split (which also keeps duplicate texts on one side; the sample has none)."""
     from sklearn.model_selection import train_test_split
 
     return train_test_split(rows, test_size=val_fraction, random_state=seed, stratify=labels[rows])
