@@ -34,19 +34,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from newscat.params import PARAMS_FILE, parse_params  # noqa: E402
+from newscat.params import PARAMS_FILE, parse_params, read_yaml  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks/out/cv"
 
 
 def parse_value(text: str):
     """A --set value as YAML reads it (0.2 -> float, true -> bool, cosine -> str)."""
-    return yaml.safe_load(text)
+    return read_yaml(text)
 
 
 def load_config(overrides: list[str]):
     """params.yaml with KEY=VALUE overrides, validated as a whole (ParamsError names bad keys)."""
-    raw = yaml.safe_load((ROOT / PARAMS_FILE).read_text(encoding="utf-8"))
+    raw = read_yaml((ROOT / PARAMS_FILE).read_text(encoding="utf-8"))
     for item in overrides:
         key, sep, value = item.partition("=")
         group, dot, name = key.partition(".")

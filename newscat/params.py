@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -164,7 +165,7 @@ def _type_problem(value: Any, annotation: str) -> str | None:
         return "is not a finite number"
     hint = ""
     if base in ("int", "float") and isinstance(value, str):
-        hint = " (YAML read it as text; write 1e-3 as 0.001 or 1.0e-3)"
+        hint = " (YAML read it as text: write the number without quotes)"
     return f"is a {type(value).__name__}, expected a {base}{hint}"
 
 
@@ -208,11 +209,30 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
     return Params(**{n: cls(**groups[n]) for n, cls in _GROUP_CLASSES.items()})
 
 
+class Yaml12FloatLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (YAML 1.1) plus YAML 1.2's float syntax: `1e-05` and `1e+30` are
+    numbers, as for DVC (ruamel.yaml), which writes small `-S` values that way."""
+
+
+Yaml12FloatLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                  |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                  |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                  |[-+]?\.(?:inf|Inf|INF)
+                  |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
+
+
+def read_yaml(text: str):
+    return yaml.load(text, Loader=Yaml12FloatLoader)
+
+
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate params.yaml (every stage calls this before doing any work)."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found; run the stage from the project root") from None
     except yaml.YAMLError as exc:

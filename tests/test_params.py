@@ -83,15 +83,24 @@ def test_wrong_type_names_key_value_and_expected_type(key, value, expected):
     assert "valid:" in message
 
 
-def test_learning_rate_written_as_1e_3_in_yaml_gets_a_hint(tmp_path):
-    """PyYAML reads 1e-3 (no dot) as text: the message says how to write it."""
+@pytest.mark.parametrize("written, value", [("1e-3", 0.001), ("1e-05", 1e-05), ("1.0e-3", 0.001),
+                                             ("5e+2", 500.0), ("0.005", 0.005)])
+def test_learning_rate_in_yaml_1_2_float_syntax_is_a_number(tmp_path, written, value):
+    """DVC (`dvc exp run -S train.learning_rate=0.00001`) writes small floats as `1e-05`, which
+    PyYAML alone (YAML 1.1) would read as text: params.yaml is read with YAML 1.2's floats."""
     text = (ROOT / "params.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"learning_rate: [^\s#]+", "learning_rate: 1e-3", text)
+    text = re.sub(r"learning_rate: [^\s#]+", f"learning_rate: {written}", text)
+    (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
+    assert load_params(tmp_path / "params.yaml").train.learning_rate == value
+
+
+def test_number_written_as_text_gets_a_hint(tmp_path):
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"learning_rate: [^\s#]+", "learning_rate: '0.001'", text)
     (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ParamsError) as info:
         load_params(tmp_path / "params.yaml")
-    assert "train.learning_rate = '1e-3'" in str(info.value)
-    assert "0.001" in str(info.value)
+    assert "train.learning_rate = '0.001' is a str, expected a float (YAML read it as text" in str(info.value)
 
 
 @pytest.mark.parametrize("key, value, valid", [
