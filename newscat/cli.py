@@ -44,10 +44,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def predict_in(root: Path, argv: list[str]) -> int:
-    """Run newscat.predict's main with argv inside the project; errors name the project."""
-    os.chdir(root)
+    """Run newscat.predict's main with argv inside the project; errors name the project.
+    A relative --file is the caller's, so it is made absolute before changing folder."""
     from newscat import predict
 
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg == "--file" and i + 1 < len(argv):
+            argv[i + 1] = os.path.abspath(argv[i + 1])
+        elif arg.startswith("--file="):
+            argv[i] = "--file=" + os.path.abspath(arg.split("=", 1)[1])
+    os.chdir(root)
     try:
         return predict.main(argv) or 0
     except PipelineError as exc:
@@ -60,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if {"-h", "--help"} & set(rest):  # help needs no project
         from newscat import predict
 
-        return predict.main(rest) or 0
+        return predict.main(rest, project_option=True) or 0
     try:
         return predict_in(project_root(args.project), rest)
     except PipelineError as exc:

@@ -71,8 +71,11 @@ def read_texts(args) -> list[str]:
     return texts
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, project_option: bool = False) -> None:
     parser = argparse.ArgumentParser(prog="newscat predict", description="Classify news texts into World, Sports, Business, Sci/Tech.")
+    if project_option:  # handled by the `newscat` command (newscat.cli), listed in its help
+        parser.add_argument("--project", default=".",
+                            help="the project folder holding params.yaml and models/ (default: current directory)")
     parser.add_argument("texts", nargs="*", help="texts to classify (else --file or stdin)")
     parser.add_argument("--file", help="a file with one text per line")
     parser.add_argument("--model", choices=MODELS,

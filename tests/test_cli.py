@@ -56,6 +56,21 @@ def test_predict_uses_the_projects_default_keras_model_from_elsewhere(trained_pr
     assert result.stdout == module_predict(project, ["--json", *TEXTS])
 
 
+@pytest.mark.parametrize("form", ["--file", "--file="])
+def test_relative_file_is_read_from_where_the_command_runs(trained_project, elsewhere, form):
+    project, _ = trained_project
+    (elsewhere / "headlines.txt").write_text("\n".join(TEXTS) + "\n")
+    file_args = ["--file", "headlines.txt"] if form == "--file" else ["--file=headlines.txt"]
+    result = newscat(["predict", "--project", str(project), "--model", "baseline", *file_args], elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == module_predict(project, ["--model", "baseline", *TEXTS])
+
+
+def test_help_outside_a_project_lists_the_project_option(elsewhere):
+    result = newscat(["predict", "--help"], elsewhere)
+    assert result.returncode == 0 and "--project" in result.stdout and "--file" in result.stdout
+
+
 @pytest.mark.parametrize("folder, expected", [
     ("missing", "no such directory"),
     ("empty", "is not a newscat project: no dvc.yaml or params.yaml"),
