@@ -38,7 +38,7 @@ def tiny(tmp_path_factory):
         build_model("lstm", len(VOCAB) + 2, 4, 4, 0.0).save("models/lstm_attention_model.keras")
         for cell in ("lstm", "gru"):  # gru: only its hash (evaluate and export check both before loading)
             write_vocab_hash(vocab_hash_path(cell))
-        baseline = build_baseline(100, 1, 1.0, seed=0).fit([" ".join(VOCAB[i::4]) for i in range(4)], [0, 1, 2, 3])
+        baseline = build_baseline(100, 1, 1.0).fit([" ".join(VOCAB[i::4]) for i in range(4)], [0, 1, 2, 3])
         joblib.dump(baseline, "models/baseline.joblib")
         yield root
     finally:

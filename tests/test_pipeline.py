@@ -128,7 +128,8 @@ def test_plots_are_two_training_charts_and_the_confusion_matrices(pipeline):
     project, _ = pipeline
     shown = json.loads(run(["dvc", "plots", "show", "--json"], project).stdout)["data"]
     assert sorted(shown) == sorted(["Loss per epoch", "Accuracy per epoch", "eval/lstm_confusion.csv",
-                                    "eval/gru_confusion.csv", "eval/baseline_confusion.csv"])
+                                    "eval/gru_confusion.csv", "eval/baseline_confusion.csv",
+                                    "eval/ensemble_confusion.csv"])
     rows = shown["Loss per epoch"][0]["content"]["data"]["values"]
     assert {(r["model"], r["split"]) for r in rows} == {(m, s) for m in ("LSTM+Attention", "GRU+Attention")
                                                        for s in ("train", "validation")}
@@ -141,4 +142,4 @@ def test_the_one_metrics_file_holds_the_headline_and_each_models_accuracy(pipeli
     (metrics,) = [rev["data"] for rev in shown.values()]
     assert list(metrics) == ["metrics/metrics.json"]
     assert set(metrics["metrics/metrics.json"]["data"]) == {"model", "accuracy", "macro_f1", "lstm", "gru",
-                                                            "baseline"}
+                                                            "baseline", "ensemble"}

@@ -178,15 +178,25 @@ def test_run_killed_after_early_stopping_does_not_train_on(runs, tmp_path):
     assert not (project / "tmp/resume").exists()
 
 
-def test_non_finite_loss_fails_clearly_and_saves_nothing(runs, tmp_path):
+def test_infinite_learning_rate_is_refused_before_training(runs, tmp_path):
     project = copy_project(runs["after_kill"], tmp_path / "p")
-    live_before = file_bytes(project, ("dvclive/**/*",))
+    before = file_bytes(project, ("dvclive/**/*", "models/*", "tmp/**/*"))
     set_params(project, {"train": {"learning_rate": float("inf")}})
     result = train_lstm(project)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert "learning_rate" in result.stderr, result.stderr  # from params validation or from training:
-    assert re.search(r"error: train: loss is (nan|inf) after epoch 1; .*learning_rate = inf is too high",
-                     result.stderr) or "train.learning_rate" in result.stderr
+    assert "train.learning_rate = inf is not a finite number" in result.stderr, result.stderr
+    assert file_bytes(project, ("dvclive/**/*", "models/*", "tmp/**/*")) == before
+
+
+def test_diverging_training_fails_clearly_and_saves_nothing(runs, tmp_path):
+    """A finite rate far too high passes validation; the loss turns NaN in training."""
+    project = copy_project(runs["after_kill"], tmp_path / "p")
+    live_before = file_bytes(project, ("dvclive/**/*",))
+    set_params(project, {"train": {"learning_rate": 3e38}})  # near float32's largest: weights overflow
+    result = train_lstm(project)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert re.search(r"error: train: loss is (nan|inf) after epoch \d+; training diverged and nothing was "
+                     r"saved\. Likely cause: train\.learning_rate = 3e\+38 is too high", result.stderr), result.stderr
     assert not any((project / name).exists() for name in MODEL_FILES)
     assert file_bytes(project, ("dvclive/**/*",)) == live_before
     assert not (project / "tmp/resume").exists() and not list((project / "tmp").rglob("*.keras"))
@@ -244,3 +254,18 @@ def test_checkpoint_in_use_by_a_running_training_is_neither_shared_nor_deleted(t
         assert (directory / "state.json").exists()
     remove_stale_checkpoints({"lstm": identity}, {}, root=tmp_path)  # its training ended
     assert not (tmp_path / "train_lstm").exists()
+
+
+@pytest.mark.parametrize("logs", [{"loss": float("nan")}, {"loss": 0.5, "val_loss": float("inf")}])
+def test_non_finite_loss_stops_training_naming_epoch_and_learning_rate(logs):
+    from newscat.fit import NonFiniteLoss, StopOnNonFiniteLoss
+
+    with pytest.raises(NonFiniteLoss, match=r"after epoch 3; training diverged and nothing was saved\. "
+                                            r"Likely cause: train\.learning_rate = 0\.5 is too high"):
+        StopOnNonFiniteLoss(0.5).on_epoch_end(2, logs)
+
+
+def test_finite_loss_lets_training_go_on():
+    from newscat.fit import StopOnNonFiniteLoss
+
+    StopOnNonFiniteLoss(0.5).on_epoch_end(0, {"loss": 0.5, "val_loss": 0.7})

@@ -26,6 +26,7 @@ def test_dvc_repro_runs_the_whole_dag_on_the_bundled_sample(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
     assert all(f"Running stage '{name}'" in result.stdout for name in stages)
-    assert "download: train 4800, test 800 rows from csv" in result.stdout
+    assert "download: train: 4800 row(s) read = 4800 kept + 0 skipped (from csv)" in result.stdout
+    assert "download: test: 800 row(s) read = 800 kept + 0 skipped (from csv)" in result.stdout
     baseline = json.loads((project / "metrics" / "baseline.json").read_text())
     assert baseline["accuracy"] > 0.6  # real news, 4 classes (chance 0.25), 500 TF-IDF features
