@@ -40,6 +40,7 @@ class Problems:
     items: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # split -> the file it was read from
 
     def add(self, where: str, reason: str, split: str = "") -> None:
         self.items.append(f"{where}: {reason}")
@@ -178,7 +179,7 @@ def load_csv_splits(csv_dir: str | Path) -> tuple[dict[str, list[Row]], Problems
     """Both splits from a folder in the original ag_news_csv layout."""
     csv_dir = Path(csv_dir)
     files = {split: find_split_file(csv_dir, split) for split in SPLITS}  # all present before reading
-    problems = Problems()
+    problems = Problems(sources={split: str(path) for split, path in files.items()})
     return {split: read_ag_news_csv(path, problems, split) for split, path in files.items()}, problems
 
 
@@ -193,8 +194,9 @@ def account_for_rows(splits: dict[str, list[Row]], problems: Problems, on_bad_ro
             raise RuntimeError(f"{split}: row accounting broken: {counts}, {len(splits[split])} rows kept")
         if not splits[split]:
             shown = [f"{x['where']}: {x['reason']}" for x in problems.skipped if x["split"] == split]
+            source = f" ({problems.sources[split]})" if split in problems.sources else ""
             raise PipelineError(
-                f"the {split} split has no usable row: {counts['read']} row(s) read, {counts['skipped']} "
+                f"the {split} split{source} has no usable row: {counts['read']} row(s) read, {counts['skipped']} "
                 "skipped as bad" + (":\n  " + "\n  ".join(shown[:MAX_LISTED]) if shown else "")
                 + f"\nvalid: a {split} file with at least one row class,title,description (class 1-4), "
                 "UTF-8 text (plain or gzip)")

@@ -106,11 +106,11 @@ def test_download_report_lists_twenty_skipped_rows_and_counts_all(tmp_path, monk
 # input -> (files, on_bad_rows, expected message parts)
 REFUSED_CASES = {
     "empty_train": ({"train.csv": b"", "test.csv": GOOD_TEST}, "error",
-                    ["the train split has no usable row: 0 row(s) read"]),
+                    ["the train split (in/train.csv) has no usable row: 0 row(s) read"]),
     "empty_test": ({"train.csv": GOOD_TRAIN, "test.csv": b""}, "error",
-                   ["the test split has no usable row: 0 row(s) read"]),
+                   ["the test split (in/test.csv) has no usable row: 0 row(s) read"]),
     "utf16_train_skip_mode": ({"train.csv": GOOD_TRAIN.decode().encode("utf-16"), "test.csv": GOOD_TEST},
-                              "skip", ["the train split has no usable row", "in/train.csv:1: undecodable"]),
+                              "skip", ["the train split (in/train.csv) has no usable row", "in/train.csv:1: undecodable"]),
     "csv_and_gz_both": ({"train.csv": GOOD_TRAIN, "train.csv.gz": gzip.compress(GOOD_TRAIN), "test.csv": GOOD_TEST},
                         "error", ["both in/train.csv and in/train.csv.gz exist", "ambiguous"]),
     "unterminated_quote_error_mode": ({"train.csv": GOOD_TRAIN + b'"2","x,y\n' + UNQUOTED_TRAIN, "test.csv": GOOD_TEST},
