@@ -67,10 +67,12 @@ def confusion_matrix_figure(y_true: np.ndarray, y_pred: np.ndarray, title: str, 
 def headline_metrics(scores: dict[str, dict], headline: str) -> dict:
     """The few numbers people compare across experiments (the one DVC metrics file, so
     `dvc exp show` stays narrow): the headline model, its test accuracy and macro F1, and each
-    model's test accuracy. Per-class figures and the rest stay in metrics/<model>.json."""
+    model's test accuracy as `<model>_acc` (flat and short: `dvc exp show` prints one column
+    per key, its name as wide as the key path). Per-class figures and the rest stay in
+    metrics/<model>.json."""
     return {"model": headline, "accuracy": scores[headline]["accuracy"],
             "macro_f1": scores[headline]["macro"]["f1"],
-            **{name: {"accuracy": s["accuracy"]} for name, s in scores.items()}}
+            **{f"{name}_acc": s["accuracy"] for name, s in scores.items()}}
 
 
 SPLITS = (("train", "train"), ("eval", "validation"))  # DVCLive's folder name, what we call it

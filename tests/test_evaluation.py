@@ -31,3 +31,11 @@ def test_training_curves_count_epochs_from_one_for_every_model_and_split(tmp_pat
         rows = list(csv.DictReader(f))
     assert [(r["model"], r["split"], r["epoch"]) for r in rows] == [
         (m, s, e) for m in ("A", "B") for s in ("train", "validation") for e in ("1", "2")]
+
+
+def test_headline_metrics_are_flat_and_name_the_headline():
+    from newscat.evaluation import headline_metrics
+
+    scores = {"lstm": {"accuracy": 0.8, "macro": {"f1": 0.79}}, "gru": {"accuracy": 0.9, "macro": {"f1": 0.88}}}
+    assert headline_metrics(scores, "gru") == {"model": "gru", "accuracy": 0.9, "macro_f1": 0.88,
+                                               "lstm_acc": 0.8, "gru_acc": 0.9}

@@ -141,5 +141,5 @@ def test_the_one_metrics_file_holds_the_headline_and_each_models_accuracy(pipeli
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
     (metrics,) = [rev["data"] for rev in shown.values()]
     assert list(metrics) == ["metrics/metrics.json"]
-    assert set(metrics["metrics/metrics.json"]["data"]) == {"model", "accuracy", "macro_f1", "lstm", "gru",
-                                                            "baseline", "ensemble"}
+    assert set(metrics["metrics/metrics.json"]["data"]) == {"model", "accuracy", "macro_f1", "lstm_acc", "gru_acc",
+                                                            "baseline_acc", "ensemble_acc"}
