@@ -83,14 +83,8 @@ def run_stage_main(stage: str):
         from newscat.predict import main
 
         return main(["--model", "lstm", KNOWN])
-    sys.path.insert(0, str(ROOT / "stages"))
-    try:
-        spec = importlib.util.spec_from_file_location(f"vocab_{stage}", ROOT / "stages" / f"{stage}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "stages"))
-    module.main()
+    sys.modules.pop(f"stages.{stage}", None)
+    importlib.import_module(f"stages.{stage}").main()  # as `python -m stages.<stage>` runs it
 
 
 @pytest.mark.parametrize("stage", ["predict", "evaluate", "export"])

@@ -36,8 +36,7 @@ DATA_READ = {
     "export": ["models/vocab.txt", "models/lstm_attention_model.keras", "models/gru_attention_model.keras",
                "models/lstm_attention.vocab.sha256", "models/gru_attention.vocab.sha256"],
 }
-# Imported, but no output can depend on it: it only puts the project root on sys.path and
-# quiets TensorFlow's start-up logs (issue 15 removes it).
+# Imported, but no output can depend on it (none today).
 NOT_A_DEP: set[str] = set()
 
 

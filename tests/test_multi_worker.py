@@ -56,9 +56,8 @@ AUDITED = textwrap.dedent("""
         elif event in ("shutil.rmtree", "os.truncate"):
             note("remove", args[0])
     sys.addaudithook(hook)
-    script, sys.argv = sys.argv[2], sys.argv[2:]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
-    runpy.run_path(script, run_name="__main__")
+    module, sys.argv = sys.argv[2], sys.argv[2:]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)  # as `python -m <module>`
 """)
 
 # Iterates the train stage's pipeline (newscat.training.train_batches, rows tagged with their
@@ -155,7 +154,7 @@ def runs(tmp_path_factory):
     set_params(project, {"train": {"distribute": "multi_worker"}})
     before = {p.relative_to(project) for p in project.rglob("*") if ".git" not in p.parts}
     logs = [base / f"writes-{i}.jsonl" for i in range(2)]
-    workers = run_two_workers(lambda i: [PYTHON, "-c", AUDITED, str(logs[i]), "stages/train.py", "lstm"], project)
+    workers = run_two_workers(lambda i: [PYTHON, "-c", AUDITED, str(logs[i]), "stages.train", "lstm"], project)
     writes = [{tuple(json.loads(line)) for line in log.read_text().splitlines()} if log.exists() else set()
               for log in logs]
     probe = run_two_workers(lambda i: [PYTHON, "-c", SHARD_PROBE, str(EPOCHS)], project)
