@@ -16,6 +16,12 @@ from newscat.plots import plt, save_figure
 DIGITS = 4  # metrics rounded for readable `dvc metrics diff`; still far below run-to-run noise
 
 
+def as_distribution(probabilities: np.ndarray) -> np.ndarray:
+    """float32 softmax rows in float64, each summing to 1 (sklearn's log_loss warns otherwise)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
     """Accuracy, log loss, macro and per-class precision/recall/F1, number of rows."""
     labels = list(range(len(CLASS_NAMES)))
@@ -25,7 +31,7 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dic
     r = lambda v: round(float(v), DIGITS)  # noqa: E731
     return {
         "accuracy": r(accuracy_score(y_true, y_pred)),
-        "loss": r(log_loss(y_true, np.clip(probabilities, 1e-7, 1.0), labels=labels)),
+        "loss": r(log_loss(y_true, as_distribution(probabilities), labels=labels)),
         "macro": {"precision": r(precision.mean()), "recall": r(recall.mean()), "f1": r(f1.mean())},
         "per_class": {name: {"precision": r(p), "recall": r(rc), "f1": r(f), "support": int(s)}
                       for name, p, rc, f, s in zip(CLASS_NAMES, precision, recall, f1, support)},

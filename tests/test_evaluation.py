@@ -39,3 +39,18 @@ def test_headline_metrics_are_flat_and_name_the_headline():
     scores = {"lstm": {"accuracy": 0.8, "macro": {"f1": 0.79}}, "gru": {"accuracy": 0.9, "macro": {"f1": 0.88}}}
     assert headline_metrics(scores, "gru") == {"model": "gru", "accuracy": 0.9, "macro_f1": 0.88,
                                                "lstm_acc": 0.8, "gru_acc": 0.9}
+
+
+def test_ensemble_probabilities_give_log_loss_without_a_warning():
+    import warnings
+
+    import numpy as np
+
+    from newscat.evaluation import classification_metrics
+
+    # the ensemble: float64 means of float32 softmax rows, off 1 by ~1e-7 (more than float64's tolerance)
+    probabilities = np.array([[0.7, 0.1, 0.1, 0.1], [0.05, 0.85, 0.05, 0.05]]) * (1 + 2e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn: "The y_prob values do not sum to one"
+        loss = classification_metrics(np.array([0, 1]), probabilities)["loss"]
+    assert loss == round(float(-(np.log(0.7) + np.log(0.85)) / 2), 4)
