@@ -26,8 +26,11 @@ from newscat.text import clean_texts  # noqa: E402
 
 def predict_proba(name: str, texts: list[str], sequence_length: int):
     """Class probabilities [len(texts), 4] of raw texts under the named model."""
-    cleaned = clean_texts(texts)
-    model = load_model(name)
+    return predict_cleaned(name, load_model(name), clean_texts(texts), sequence_length)
+
+
+def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int):
+    """Class probabilities of already cleaned texts under a loaded model."""
     if name == "baseline":
         return model.predict_proba(cleaned)
     from newscat.features import encode, load_vocabulary, make_encoder
@@ -39,11 +42,10 @@ def predict_proba(name: str, texts: list[str], sequence_length: int):
     return predict_by_length(model, ids)
 
 
-def known_token_counts(name: str, texts: list[str], sequence_length: int) -> list[int]:
-    """Per text, how many of the tokens the model reads are in its vocabulary (0: a guess)."""
-    cleaned = clean_texts(texts)
+def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int) -> list[int]:
+    """Per cleaned text, how many of the tokens the model reads are in its vocabulary (0: a guess)."""
     if name == "baseline":  # whitespace tokens (newscat.baseline), its TF-IDF vocabulary
-        vocabulary = load_model(name).named_steps["tfidf"].vocabulary_
+        vocabulary = model.named_steps["tfidf"].vocabulary_
         return [sum(token in vocabulary for token in text.split()) for text in cleaned]
     from newscat.features import load_vocabulary
 
@@ -85,8 +87,9 @@ def main(argv: list[str] | None = None, project_option: bool = False) -> None:
     params = load_params()
     args.model = args.model or params.model.cell
     texts = read_texts(args)
-    probabilities = predict_proba(args.model, texts, params.vectorize.sequence_length)
-    known = known_token_counts(args.model, texts, params.vectorize.sequence_length)
+    cleaned, model = clean_texts(texts), load_model(args.model)  # once, for both
+    probabilities = predict_cleaned(args.model, model, cleaned, params.vectorize.sequence_length)
+    known = known_token_counts(args.model, model, cleaned, params.vectorize.sequence_length)
     for text, probs, n_known in zip(texts, probabilities, known):
         best = int(probs.argmax())
         if args.json:
