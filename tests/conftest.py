@@ -1,29 +1,45 @@
 """Shared fixtures: a small AG-News-like dataset written by the tests, and a throwaway
 copy of the project in its own git repo where `dvc repro` can run.
 
-`built_project` (session) runs the whole pipeline once and is shared READ-ONLY by every test
-module that only reads its outputs; a test that changes anything works on
-`copy_project(built_project.path, ...)`. Teardown fails if the shared project was changed.
+`built_project` (session) runs the whole pipeline once, on the real sample bundled in
+data/sample, and is shared READ-ONLY by every test module that only reads its outputs, in every
+pytest-xdist worker (the first to need it builds it, under a file lock); a test that changes
+anything works on `copy_project(built_project.path, ...)`. Teardown fails if the shared project
+was changed.
+
+The suite runs on pytest-xdist workers (pytest.ini), a test module per worker at a time
+(`--dist loadscope`: a module's fixture project is built once), the costliest modules first
+(MODULE_ORDER) so the workers finish together.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
+import json
 import os
 import random
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The suite runs one xdist worker per core, each starting TensorFlow processes: with pools of
+# one thread each, no process spins threads waiting for a core another one holds (the whole
+# suite on 2 cores: 250 s instead of 292 s). The train stages still size theirs from params
+# (auto). Results never depend on it: tests compare runs made alike.
+for _pool in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")
 SAMPLE_DIR = ROOT / "data" / "sample"  # the bundled real AG News sample (data/sample/README.md)
 
 # Words that make each class learnable; shared words and AG News artifacts make it realistic.
@@ -35,6 +51,27 @@ CLASS_WORDS = {
 }
 SHARED_WORDS = "new report said week year people plans officials market world".split()
 ARTIFACTS = ["#36;5 million", "quot;big quot;", "&lt;b&gt;update&lt;/b&gt;", "line\\break", "AT&amp;T"]
+
+
+# The costliest test modules, costliest first (seconds on 2 busy cores, `pytest --durations=0`:
+# reruns ~150 with the shared build, resume ~60, multi_worker ~45, then ~30 down to ~6); every
+# other module follows in file order. xdist hands modules out in this order, so the long ones
+# start at once and the short ones fill in around them: the workers finish together.
+COSTLIEST_FIRST = ["test_reruns", "test_resume", "test_multi_worker", "test_distribute", "test_queue",
+                   "test_serving", "test_pipeline", "test_cli", "test_model", "test_inference",
+                   "test_predict_robust", "test_bad_input", "test_artifacts", "test_known_answers",
+                   "test_quiet", "test_atomic", "test_levers"]
+MAX_WORKERS = 4  # each worker starts TensorFlow processes of ~1 GB; more rarely pays on a laptop
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS))
+
+
+def pytest_collection_modifyitems(items) -> None:
+    rank = {name: i for i, name in enumerate(COSTLIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: file order otherwise
 
 
 def fixture_rows(per_class: int, seed: int = 0) -> list[tuple[int, str, str]]:
@@ -76,13 +113,15 @@ PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", "plots", ".dvci
 SUBPROCESS_TIMEOUT = 300
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True,
-        timeout: float = SUBPROCESS_TIMEOUT) -> subprocess.CompletedProcess:
-    """Run a command with the project's venv on PATH; fail with its output if it fails or
-    runs longer than `timeout` seconds."""
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = SUBPROCESS_TIMEOUT,
+        unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Run a command with the project's venv on PATH and without the environment variables
+    named in `unset`; fail with its output if it fails or runs longer than `timeout` seconds."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.com",
                GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.com")
+    for name in ("NLTK_DATA", *unset):  # NLTK_DATA: the project reads its own stopword list, never the user's
+        env.pop(name, None)
     try:
         result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -142,24 +181,54 @@ def project_state(root: Path) -> dict[str, bytes]:
             if p.is_file() and not {".git", "tmp", "__pycache__"} & set(p.relative_to(root).parts)}
 
 
+def project_digests(root: Path) -> dict[str, str]:
+    """{file: sha256} of project_state(root)."""
+    return {name: hashlib.sha256(data).hexdigest() for name, data in project_state(root).items()}
+
+
 @dataclass(frozen=True)
 class Built:
     path: Path                            # the project, after `dvc repro` and a commit
     repro: subprocess.CompletedProcess    # what that `dvc repro` printed
 
 
-@pytest.fixture(scope="session")
-def built_project(tmp_path_factory) -> Built:
-    """The whole pipeline run once on fixture data, then committed. Shared READ-ONLY by the
-    test modules that only read its outputs (copy_project before changing anything);
-    teardown fails if a test changed it."""
-    project = new_project(tmp_path_factory.mktemp("built"))
-    repro = run(["dvc", "repro"], project)
+def build_project(base: Path) -> Built:
+    """The whole pipeline on the bundled real sample (data.csv_dir: data/sample, the default,
+    relative to the project) with tiny model sizes, then committed. Run as a user would: with
+    TensorFlow's own log level (the stages keep its start-up lines out of their logs)."""
+    project = new_project(base)
+    set_params(project, {"data": {"csv_dir": "data/sample"},
+                         "train": {"batch_size": 128}})  # 34 steps per epoch on the sample's 4,320 rows
+    repro = run(["dvc", "repro"], project, timeout=600, unset=("TF_CPP_MIN_LOG_LEVEL",))
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "built"], project)
-    before = project_state(project)
-    yield Built(project, repro)
-    after = project_state(project)
+    return Built(project, repro)
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Built:
+    """The whole pipeline run once on the bundled sample, then committed. Shared READ-ONLY by
+    the test modules that only read its outputs (copy_project before changing anything), in
+    every xdist worker: the first worker that needs it builds it under a lock in the run's
+    common temporary folder, the others wait for it and read the record it leaves. Teardown
+    (in each worker) fails if a test changed it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder every worker's basetemp is in
+    record = shared / "built_project.json"
+    with FileLock(shared / "built_project.lock"):
+        if not record.exists():
+            built = build_project(Path(tempfile.mkdtemp(prefix="built", dir=shared)))
+            record.write_text(json.dumps({
+                "path": str(built.path), "args": built.repro.args, "returncode": built.repro.returncode,
+                "stdout": built.repro.stdout, "stderr": built.repro.stderr,
+                "digests": project_digests(built.path)}))
+    saved = json.loads(record.read_text())
+    built = Built(Path(saved["path"]), subprocess.CompletedProcess(
+        saved["args"], saved["returncode"], saved["stdout"], saved["stderr"]))
+    yield built
+    after = project_digests(built.path)
+    before = saved["digests"]
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     assert not changed, f"a test changed the shared built project (copy it first): {changed[:20]}"
 
@@ -177,8 +246,3 @@ def project(fresh_project, tmp_path) -> Path:
     things use `built_project` or call new_project from a module-scoped fixture instead."""
     return copy_project(fresh_project, tmp_path / "project")
 
-
-@pytest.fixture(scope="session")
-def trained_project(built_project) -> tuple[Path, subprocess.CompletedProcess]:
-    """(project, its `dvc repro` result): `built_project` as a pair. READ-ONLY."""
-    return built_project.path, built_project.repro

@@ -25,12 +25,12 @@ def test_artifact_is_a_described_model_a_stage_writes(name):
 
 
 @pytest.fixture(scope="module")
-def clone(trained_project, tmp_path_factory):
+def clone(built_project, tmp_path_factory):
     """(project, clone): the trained project with a local DVC remote (pushed, committed, then
     its own cache deleted, so data can come only from the remote), its artifacts registered
     as version v1.0.0 (GTO's Git tags, what `dvc artifacts get` looks up), and a git clone."""
     base = tmp_path_factory.mktemp("artifacts")
-    project = copy_project(trained_project[0], base / "project")
+    project = copy_project(built_project.path, base / "project")
     run(["dvc", "remote", "add", "-d", "local", str(base / "remote")], project)
     run(["dvc", "push", "train_lstm", "export"], project)
     run(["git", "commit", "-qam", "local DVC remote"], project)

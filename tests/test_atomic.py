@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import PYTHON, ROOT, new_project, run, set_params
+from conftest import PYTHON, ROOT, copy_project, run, set_params
 from newscat.errors import PipelineError
 from newscat.io import STAGING_DIR, StagedOutputs
 
@@ -171,11 +171,9 @@ def test_declared_but_unwritten_output_replaces_nothing(in_tmp):
 # ---------------------------------------------------------------- real stages failing midway
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A project whose download, clean and vectorize outputs exist."""
-    project = new_project(tmp_path_factory.mktemp("atomic"))
-    run(["dvc", "repro", "vectorize"], project)
-    return project
+def built(built_project, tmp_path_factory):
+    """This module's copy of the shared built project (every stage's outputs exist)."""
+    return copy_project(built_project.path, tmp_path_factory.mktemp("atomic") / "project")
 
 
 def test_stage_killed_before_commit_keeps_previous_outputs(built, tmp_path):

@@ -3,6 +3,8 @@ directory with the trained models of the project it is pointed at, and says clea
 folder is not a project or its models are missing."""
 from __future__ import annotations
 
+import functools
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PYTHON, copy_project
+from newscat import CLASS_NAMES
 
 NEWSCAT = Path(sys.executable).parent / "newscat"  # the console script pip installed beside python
 TEXTS = ["striker scores in cup final", "shares fall as investors fear quarterly losses"]
@@ -24,6 +27,11 @@ def newscat(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 def module_predict(project: Path, args: list[str]) -> str:
     """What `python -m newscat.predict` prints in the project itself: the reference output."""
+    return _module_predict(project, tuple(args))
+
+
+@functools.cache  # the shared project is read-only: one reference run per argument list
+def _module_predict(project: Path, args: tuple[str, ...]) -> str:
     result = subprocess.run([PYTHON, "-m", "newscat.predict", *args], cwd=project, capture_output=True,
                             text=True, timeout=TIMEOUT)
     assert result.returncode == 0, result.stderr
@@ -37,8 +45,8 @@ def elsewhere(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("where", ["in the project", "elsewhere, absolute --project", "elsewhere, relative --project"])
-def test_predict_prints_what_the_module_prints_for_the_project(trained_project, elsewhere, where):
-    project, _ = trained_project
+def test_predict_prints_what_the_module_prints_for_the_project(built_project, elsewhere, where):
+    project = built_project.path
     args = ["--json", "--model", "baseline", *TEXTS]
     if where == "in the project":
         result = newscat(["predict", *args], project)
@@ -49,16 +57,24 @@ def test_predict_prints_what_the_module_prints_for_the_project(trained_project, 
     assert result.stdout == module_predict(project, args)
 
 
-def test_predict_uses_the_projects_default_keras_model_from_elsewhere(trained_project, elsewhere):
-    project, _ = trained_project
-    result = newscat(["predict", "--project", str(project), "--json", *TEXTS], elsewhere)
+def test_predict_prints_one_class_per_text(built_project):
+    lines = [json.loads(line) for line in module_predict(built_project.path, ["--json", *TEXTS, ""]).splitlines()]
+    assert [line["text"] for line in lines] == [*TEXTS, ""]
+    for line in lines:
+        assert line["class"] in CLASS_NAMES
+        assert line["probability"] == max(line["probabilities"].values())
+
+
+def test_predict_uses_the_projects_default_keras_model_from_elsewhere(built_project, elsewhere):
+    project = built_project.path
+    result = newscat(["predict", "--project", str(project), "--json", *TEXTS, ""], elsewhere)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == module_predict(project, ["--json", *TEXTS])
+    assert result.stdout == module_predict(project, ["--json", *TEXTS, ""])
 
 
 @pytest.mark.parametrize("form", ["--file", "--file="])
-def test_relative_file_is_read_from_where_the_command_runs(trained_project, elsewhere, form):
-    project, _ = trained_project
+def test_relative_file_is_read_from_where_the_command_runs(built_project, elsewhere, form):
+    project = built_project.path
     (elsewhere / "headlines.txt").write_text("\n".join(TEXTS) + "\n")
     file_args = ["--file", "headlines.txt"] if form == "--file" else ["--file=headlines.txt"]
     result = newscat(["predict", "--project", str(project), "--model", "baseline", *file_args], elsewhere)
@@ -85,8 +101,8 @@ def test_not_a_project_is_an_error_naming_the_folder(tmp_path, folder, expected)
     assert "Traceback" not in result.stderr
 
 
-def test_missing_model_names_the_stage_to_run_and_the_project(trained_project, tmp_path):
-    project = copy_project(trained_project[0], tmp_path / "project")
+def test_missing_model_names_the_stage_to_run_and_the_project(built_project, tmp_path):
+    project = copy_project(built_project.path, tmp_path / "project")
     (project / "models" / "baseline.joblib").unlink()
     result = newscat(["predict", "--project", str(project), "--model", "baseline", "some text"], tmp_path)
     assert (result.returncode, result.stdout) == (1, "")

@@ -15,7 +15,10 @@ TINY = dict(vocab_size=VOCAB, embedding_dim=8, units=6, dropout=0.2)
 IDS = np.array([[5, 9, 13, 2, 0, 0, 0, 0], [7, 7, 0, 0, 0, 0, 0, 0], [3, 4, 5, 6, 7, 8, 9, 10]], np.int32)
 
 
-@pytest.fixture(params=["lstm", "gru"])
+CELLS = ("lstm", "gru")
+
+
+@pytest.fixture(params=CELLS)
 def model(request):
     make_deterministic(0)
     return build_model(request.param, **TINY)
@@ -53,16 +56,30 @@ def test_attention_weights_skip_padded_keys(model):
     assert np.all(weights[1, :, 2:] == 0.0)   # row 1 has 2
 
 
-def test_keras_file_reloads_in_fresh_process_with_identical_predictions(model, tmp_path):
-    path = tmp_path / "m.keras"
-    model.save(path)
+@pytest.fixture(scope="module")
+def reloaded(tmp_path_factory):
+    """{cell: (its predictions on IDS here, those of its .keras file loaded in a fresh process)};
+    one fresh process loads both cells' files."""
+    base = tmp_path_factory.mktemp("keras_files")
+    expected = {}
+    for cell in CELLS:
+        make_deterministic(0)
+        model = build_model(cell, **TINY)
+        model.save(base / f"{cell}.keras")
+        expected[cell] = np.asarray(model(IDS))
     script = (f"import sys, json, numpy as np; sys.path.insert(0, {str(sys.path[0])!r}); import newscat.model, keras; "
-              f"m = keras.models.load_model({str(path)!r}); "
-              f"print(json.dumps(np.asarray(m(np.array({IDS.tolist()}, np.int32))).tolist()))")
+              f"print(json.dumps({{c: np.asarray(keras.models.load_model(f'{base}/{{c}}.keras')(np.array({IDS.tolist()}, "
+              f"np.int32))).tolist() for c in {list(CELLS)!r}}}))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          timeout=120).stdout
-    np.testing.assert_array_equal(np.array(json.loads(out.strip().splitlines()[-1]), np.float32),
-                                  np.asarray(model(IDS)))
+    printed = json.loads(out.strip().splitlines()[-1])
+    return {cell: (expected[cell], np.array(printed[cell], np.float32)) for cell in CELLS}
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_keras_file_reloads_in_fresh_process_with_identical_predictions(reloaded, cell):
+    here, fresh_process = reloaded[cell]
+    np.testing.assert_array_equal(fresh_process, here)
 
 
 def _tiny_training(seed: int) -> tuple[list, list]:

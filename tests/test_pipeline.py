@@ -1,6 +1,6 @@
-"""End to end on fixture data: `dvc repro` builds every declared output, a second repro runs
+"""End to end: `dvc repro` builds every declared output, a second repro runs
 nothing, a param change reruns exactly the stages that read it, `dvc exp run -S model.cell=gru`
-reruns evaluate alone, `dvc metrics diff` shows the switch, and predict classifies new text."""
+reruns evaluate alone and `dvc metrics diff` shows the switch (predict: tests/test_cli.py)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from conftest import PYTHON, copy_project, run, set_params
+from conftest import copy_project, run, set_params
 
 RAN = re.compile(r"Running stage '([a-z_]+)'")
 
@@ -40,8 +40,6 @@ def pipeline(built_project, tmp_path_factory):
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "gru headline"], project)
     steps["diff"] = run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], project)
-    steps["predict"] = run([PYTHON, "-m", "newscat.predict", "--json", "striker scores in cup final",
-                            "shares fall as investors fear quarterly losses", ""], project)
     set_params(project, {"vectorize": {"max_tokens": 20}})  # < the fixture vocabulary
     steps["status"] = json.loads(run(["dvc", "status", "--json"], project).stdout)
     steps["vectorize"] = run(["dvc", "repro", "vectorize"], project)
@@ -112,16 +110,6 @@ def test_max_tokens_change_touches_vectorize_and_its_dependents_only(pipeline):
     assert ran(steps["vectorize"]) == {"vectorize"}
     # then what reads its outputs is out of date; the data stages and the baseline are not
     assert set(steps["status_after"]) == {"check_params", "train_lstm", "train_gru", "evaluate", "export"}
-
-
-def test_predict_prints_one_class_per_text(pipeline):
-    _, steps = pipeline
-    lines = [json.loads(line) for line in steps["predict"].stdout.splitlines()]
-    assert [line["text"] for line in lines] == ["striker scores in cup final",
-                                                "shares fall as investors fear quarterly losses", ""]
-    for line in lines:
-        assert line["class"] in ("World", "Sports", "Business", "Sci/Tech")
-        assert line["probability"] == max(line["probabilities"].values())
 
 
 def test_plots_are_two_training_charts_and_the_confusion_matrices(pipeline):

@@ -31,9 +31,9 @@ def queue_states(project) -> dict[str, str]:
     return {row[1]: row[-1] for row in rows}
 
 
-def test_queued_experiments_succeed_with_a_relative_csv_dir(tmp_path):
+def test_queued_experiment_succeeds_with_a_relative_csv_dir(tmp_path):
     project = project_reading_csvs_inside(tmp_path)
-    run(["dvc", "exp", "run", "--queue", "-S", "data.val_fraction=0.2,0.3", "clean"], project)
+    run(["dvc", "exp", "run", "--queue", "-S", "data.val_fraction=0.2", "clean"], project)
     run(["dvc", "queue", "start"], project)
     deadline = time.monotonic() + QUEUE_TIMEOUT_S
     while {"Queued", "Running"} & set((states := queue_states(project)).values()):
@@ -41,7 +41,7 @@ def test_queued_experiments_succeed_with_a_relative_csv_dir(tmp_path):
             pytest.fail(f"queue not done after {QUEUE_TIMEOUT_S} s: {states}")
         time.sleep(2)
     logs = "\n".join(run(["dvc", "queue", "logs", name], project, check=False).stdout for name in states)
-    assert sorted(states.values()) == ["Success", "Success"], logs
+    assert list(states.values()) == ["Success"], logs
 
 
 def test_replacing_a_csv_file_makes_download_out_of_date(tmp_path):

@@ -26,8 +26,8 @@ def tables(markdown: str) -> dict[str, dict[str, list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def report(trained_project):
-    project, _ = trained_project
+def report(built_project):
+    project = built_project.path
     metrics = {m: json.loads((project / "metrics" / f"{m}.json").read_text()) for m in MODELS}
     return tables((project / "reports" / "classification_report.md").read_text()), metrics
 

@@ -109,34 +109,49 @@ TEXTS = ["Shares and profit up #36;5 million", "COACH says the season is over", 
 # values <= 1 (float32 eps 1.2e-7). 1e-6 allows that and nothing a real difference would give.
 ATOL = 1e-6
 
+# Loads each SavedModel named on the command line (TensorFlow only, no newscat) and prints what
+# its endpoint and its signature return for the texts.
 LOAD_AND_PREDICT = """
 import json, sys
 import tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-texts = tf.constant(json.loads(sys.argv[2]), dtype=tf.string)
-by_endpoint = loaded.serve(texts)["probabilities"].numpy()
-by_signature = loaded.signatures["serving_default"](texts=texts)["probabilities"].numpy()
-print(json.dumps({"serve": by_endpoint.tolist(), "signature": by_signature.tolist(),
-                  "newscat_imported": any(m.startswith("newscat") for m in sys.modules)}))
+texts = tf.constant(json.loads(sys.argv[1]), dtype=tf.string)
+out = {}
+for path in sys.argv[2:]:
+    loaded = tf.saved_model.load(path)
+    out[path] = {"serve": loaded.serve(texts)["probabilities"].numpy().tolist(),
+                 "signature": loaded.signatures["serving_default"](texts=texts)["probabilities"].numpy().tolist()}
+print(json.dumps({"by_path": out, "newscat_imported": any(m.startswith("newscat") for m in sys.modules)}))
 """
+CELLS = ("lstm", "gru")
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_export_reloads_in_fresh_process_with_keras_predictions(cell, tmp_path, stopwords):
-    model = build_model(cell, vocab_size=len(VOCAB) + 2, embedding_dim=8, units=4, dropout=0.5, seed=1)
-    expected = model.predict(encode(make_encoder(VOCAB, SEQ_LEN), [clean_text(t, stopwords) for t in TEXTS]),
-                             verbose=0)
-    in_process = RawTextPipeline(model, VOCAB, SEQ_LEN, stopwords)(TEXTS)["probabilities"].numpy()
-    np.testing.assert_allclose(in_process, expected, rtol=0, atol=ATOL)
-
-    export_serving(model, VOCAB, SEQ_LEN, tmp_path / "serving", stopwords)
-    result = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "serving"), json.dumps(TEXTS)],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, stopwords):
+    """{cell: (Keras' probabilities for TEXTS cleaned and encoded in Python, the in-graph
+    pipeline's in this process, what one fresh process printed for the cell's SavedModel)}."""
+    base = tmp_path_factory.mktemp("serving")
+    keras_probabilities, in_process = {}, {}
+    for cell in CELLS:
+        model = build_model(cell, vocab_size=len(VOCAB) + 2, embedding_dim=8, units=4, dropout=0.5, seed=1)
+        keras_probabilities[cell] = model.predict(
+            encode(make_encoder(VOCAB, SEQ_LEN), [clean_text(t, stopwords) for t in TEXTS]), verbose=0)
+        in_process[cell] = RawTextPipeline(model, VOCAB, SEQ_LEN, stopwords)(TEXTS)["probabilities"].numpy()
+        export_serving(model, VOCAB, SEQ_LEN, base / cell, stopwords)
+    result = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, json.dumps(TEXTS), *(str(base / c) for c in CELLS)],
+                            capture_output=True, text=True, cwd=base, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    assert not out["newscat_imported"]
+    printed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not printed["newscat_imported"]
+    return {cell: (keras_probabilities[cell], in_process[cell], printed["by_path"][str(base / cell)])
+            for cell in CELLS}
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_export_reloads_in_fresh_process_with_keras_predictions(exported, cell):
+    expected, in_process, fresh_process = exported[cell]
+    np.testing.assert_allclose(in_process, expected, rtol=0, atol=ATOL)
     for key in ("serve", "signature"):
-        got = np.asarray(out[key], dtype=np.float32)
+        got = np.asarray(fresh_process[key], dtype=np.float32)
         assert got.shape == (len(TEXTS), 4)
         np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL, err_msg=key)
     assert len(set(np.round(expected[:, 0], 6))) > 3  # the texts really get different predictions
