@@ -100,6 +100,7 @@ def write_ag_news_csv(path: Path, rows, gz: bool = False) -> Path:
 # Tiny dims so a whole `dvc repro` takes seconds.
 TINY_PARAMS = {
     "vectorize": {"max_tokens": 200, "sequence_length": 24},
+    "wordclouds": {"max_words": 20},
     "model": {"cell": "lstm", "embedding_dim": 8, "units": 8, "dropout": 0.1},  # tests switch to gru
     "train": {"epochs": 2, "batch_size": 32, "patience": 1},
     "baseline": {"max_features": 500},

@@ -3,7 +3,8 @@ directory with the trained models of the project it is pointed at, and says clea
 folder is not a project or its models are missing."""
 from __future__ import annotations
 
-import functools
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, copy_project
+from conftest import copy_project
 from newscat import CLASS_NAMES
 
 NEWSCAT = Path(sys.executable).parent / "newscat"  # the console script pip installed beside python
@@ -25,17 +26,30 @@ def newscat(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(NEWSCAT), *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
 
 
-def module_predict(project: Path, args: list[str]) -> str:
-    """What `python -m newscat.predict` prints in the project itself: the reference output."""
-    return _module_predict(project, tuple(args))
+# The reference outputs: what `python -m newscat.predict <args>` prints in the project itself.
+REFERENCE_ARGS = {
+    "baseline, json": ["--json", "--model", "baseline", *TEXTS],
+    "default model, json": ["--json", *TEXTS, ""],
+    "baseline, plain": ["--model", "baseline", *TEXTS],
+}
 
 
-@functools.cache  # the shared project is read-only: one reference run per argument list
-def _module_predict(project: Path, args: tuple[str, ...]) -> str:
-    result = subprocess.run([PYTHON, "-m", "newscat.predict", *args], cwd=project, capture_output=True,
-                            text=True, timeout=TIMEOUT)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+@pytest.fixture(scope="module")
+def module_prints(built_project) -> dict[str, str]:
+    """{REFERENCE_ARGS key: what newscat.predict's main prints for those args in the shared
+    project}: the module run here, in this process (the project is read-only)."""
+    from newscat import predict
+
+    printed, cwd = {}, os.getcwd()
+    os.chdir(built_project.path)
+    try:
+        for name, args in REFERENCE_ARGS.items():
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                predict.main(args)
+            printed[name] = out.getvalue()
+    finally:
+        os.chdir(cwd)
+    return printed
 
 
 @pytest.fixture(scope="module")
@@ -45,41 +59,41 @@ def elsewhere(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("where", ["in the project", "elsewhere, absolute --project", "elsewhere, relative --project"])
-def test_predict_prints_what_the_module_prints_for_the_project(built_project, elsewhere, where):
+def test_predict_prints_what_the_module_prints_for_the_project(built_project, module_prints, elsewhere, where):
     project = built_project.path
-    args = ["--json", "--model", "baseline", *TEXTS]
+    args = REFERENCE_ARGS["baseline, json"]
     if where == "in the project":
         result = newscat(["predict", *args], project)
     else:
         path = project if "absolute" in where else Path(os.path.relpath(project, elsewhere))
         result = newscat(["predict", "--project", str(path), *args], elsewhere)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == module_predict(project, args)
+    assert result.stdout == module_prints["baseline, json"]
 
 
-def test_predict_prints_one_class_per_text(built_project):
-    lines = [json.loads(line) for line in module_predict(built_project.path, ["--json", *TEXTS, ""]).splitlines()]
+def test_predict_prints_one_class_per_text(module_prints):
+    lines = [json.loads(line) for line in module_prints["default model, json"].splitlines()]
     assert [line["text"] for line in lines] == [*TEXTS, ""]
     for line in lines:
         assert line["class"] in CLASS_NAMES
         assert line["probability"] == max(line["probabilities"].values())
 
 
-def test_predict_uses_the_projects_default_keras_model_from_elsewhere(built_project, elsewhere):
-    project = built_project.path
-    result = newscat(["predict", "--project", str(project), "--json", *TEXTS, ""], elsewhere)
+def test_predict_uses_the_projects_default_keras_model_from_elsewhere(built_project, module_prints, elsewhere):
+    result = newscat(["predict", "--project", str(built_project.path), *REFERENCE_ARGS["default model, json"]],
+                     elsewhere)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == module_predict(project, ["--json", *TEXTS, ""])
+    assert result.stdout == module_prints["default model, json"]
 
 
 @pytest.mark.parametrize("form", ["--file", "--file="])
-def test_relative_file_is_read_from_where_the_command_runs(built_project, elsewhere, form):
+def test_relative_file_is_read_from_where_the_command_runs(built_project, module_prints, elsewhere, form):
     project = built_project.path
     (elsewhere / "headlines.txt").write_text("\n".join(TEXTS) + "\n")
     file_args = ["--file", "headlines.txt"] if form == "--file" else ["--file=headlines.txt"]
     result = newscat(["predict", "--project", str(project), "--model", "baseline", *file_args], elsewhere)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == module_predict(project, ["--model", "baseline", *TEXTS])
+    assert result.stdout == module_prints["baseline, plain"]
 
 
 def test_help_outside_a_project_lists_the_project_option(elsewhere):

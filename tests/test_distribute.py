@@ -52,7 +52,7 @@ SCRIPT = textwrap.dedent("""
     for distribute in ("none", "mirrored"):
         p = replace(params,
                     model=replace(params.model, embedding_dim=16, units=16, dropout=0.1),
-                    train=replace(params.train, distribute=distribute, epochs=6, batch_size=32,
+                    train=replace(params.train, distribute=distribute, epochs=3, batch_size=32,
                                   learning_rate=0.01, patience=2))
         model = fit("lstm", p).model
         probabilities = model.predict(eval_batches(x_test), verbose=0)
