@@ -189,8 +189,8 @@ def project_digests(root: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Built:
-    path: Path                            # the project, after `dvc repro` and a commit
-    repro: subprocess.CompletedProcess    # what that `dvc repro` printed
+    path: Path                             # the project
+    repro: subprocess.CompletedProcess     # what the command that made its outputs printed
 
 
 def build_project(base: Path) -> Built:
@@ -206,20 +206,35 @@ def build_project(base: Path) -> Built:
     return Built(project, repro)
 
 
-@pytest.fixture(scope="session")
-def built_project(tmp_path_factory) -> Built:
-    """The whole pipeline run once on the bundled sample, then committed. Shared READ-ONLY by
-    the test modules that only read its outputs (copy_project before changing anything), in
-    every xdist worker: the first worker that needs it builds it under a lock in the run's
-    common temporary folder, the others wait for it and read the record it leaves. Teardown
-    (in each worker) fails if a test changed it."""
+# Easy fixture data a model must learn (class words), and what test_resume and test_multi_worker
+# train on it: one uninterrupted `train lstm` of EASY_EPOCHS epochs (patience as long: early
+# stopping never ends it first) is the reference of both.
+EASY_EPOCHS = 4
+EASY_PARAMS = {"train": {"epochs": EASY_EPOCHS, "patience": EASY_EPOCHS, "learning_rate": 0.01},
+               "model": {"embedding_dim": 16, "units": 16}}
+
+
+def train_easy_project(base: Path) -> Built:
+    """Fixture data (60 + 25 rows per class) through download, clean and vectorize, then one
+    uninterrupted `python -m stages.train lstm`."""
+    project = new_project(base, train_per_class=60, test_per_class=25)
+    set_params(project, EASY_PARAMS)
+    for stage in ("download", "clean", "vectorize"):
+        run([PYTHON, "-m", f"stages.{stage}"], project)
+    return Built(project, run([PYTHON, "-m", "stages.train", "lstm"], project))
+
+
+def shared_project(tmp_path_factory, name: str, make):
+    """`make(folder) -> Built`, run once per test run by whichever xdist worker asks first
+    (under a file lock in the folder every worker's basetemp is in); the others read the record
+    it leaves. Yields the Built; afterwards fails if a test changed a byte of the project."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the folder every worker's basetemp is in
-    record = shared / "built_project.json"
-    with FileLock(shared / "built_project.lock"):
+        shared = shared.parent
+    record = shared / f"{name}.json"
+    with FileLock(shared / f"{name}.lock"):
         if not record.exists():
-            built = build_project(Path(tempfile.mkdtemp(prefix="built", dir=shared)))
+            built = make(Path(tempfile.mkdtemp(prefix=name, dir=shared)))
             record.write_text(json.dumps({
                 "path": str(built.path), "args": built.repro.args, "returncode": built.repro.returncode,
                 "stdout": built.repro.stdout, "stderr": built.repro.stderr,
@@ -228,10 +243,24 @@ def built_project(tmp_path_factory) -> Built:
     built = Built(Path(saved["path"]), subprocess.CompletedProcess(
         saved["args"], saved["returncode"], saved["stdout"], saved["stderr"]))
     yield built
-    after = project_digests(built.path)
-    before = saved["digests"]
+    after, before = project_digests(built.path), saved["digests"]
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
-    assert not changed, f"a test changed the shared built project (copy it first): {changed[:20]}"
+    assert not changed, f"a test changed the shared {name} project (copy it first): {changed[:20]}"
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Built:
+    """The whole pipeline run once on the bundled sample, then committed (build_project).
+    Shared READ-ONLY by the test modules that only read its outputs, in every xdist worker
+    (copy_project before changing anything)."""
+    yield from shared_project(tmp_path_factory, "built", build_project)
+
+
+@pytest.fixture(scope="session")
+def easy_trained_project(tmp_path_factory) -> Built:
+    """Easy fixture data and one uninterrupted LSTM training on it (train_easy_project).
+    Shared READ-ONLY like built_project."""
+    yield from shared_project(tmp_path_factory, "easy", train_easy_project)
 
 
 @pytest.fixture(scope="session")

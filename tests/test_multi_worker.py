@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PYTHON, ROOT, new_project, run, set_params
+from conftest import EASY_EPOCHS, PYTHON, ROOT, copy_project, set_params
 
 TIMEOUT_S = 120  # both workers together; they finish in ~30-60 s on 2 busy cores
-EPOCHS = 3
+EPOCHS = EASY_EPOCHS  # conftest.EASY_PARAMS: what the single-process run trained
 TOLERANCE = 0.05  # test accuracy, chief vs single process (see test_chief_scores_like_one_process)
 
 # Runs a script under an audit hook that logs, one JSON line each, the project paths this
@@ -142,16 +142,15 @@ def accuracy_on_test_split(project: Path) -> float:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(easy_trained_project, tmp_path_factory):
+    """The single-process run is the shared easy project's; the two workers train a copy of it
+    whose model and DVCLive files were deleted first."""
     base = tmp_path_factory.mktemp("multi_worker")
-    project = new_project(base, train_per_class=60, test_per_class=25)
-    set_params(project, {"train": {"epochs": EPOCHS, "patience": EPOCHS, "learning_rate": 0.01},
-                         "model": {"embedding_dim": 16, "units": 16}})
-    for stage in ("download", "clean", "vectorize"):
-        run([PYTHON, "-m", f"stages.{stage}"], project)
-    single = base / "single"
-    shutil.copytree(project, single, symlinks=True)
-    run([PYTHON, "-m", "stages.train", "lstm"], single)
+    single = easy_trained_project.path
+    project = copy_project(single, base / "project")
+    for output in ("models/lstm_attention_model.keras", "models/lstm_attention.weights.h5"):
+        (project / output).unlink()
+    shutil.rmtree(project / "dvclive" / "train_lstm")
 
     set_params(project, {"train": {"distribute": "multi_worker"}})
     before = {p.relative_to(project) for p in project.rglob("*") if ".git" not in p.parts}

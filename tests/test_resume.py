@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, file_bytes, new_project, run, set_params
+from conftest import EASY_EPOCHS, PYTHON, file_bytes, set_params
 
-EPOCHS = 5
+EPOCHS = EASY_EPOCHS  # conftest.EASY_PARAMS: patience as long, so early stopping cannot end a run first
 KILL_AFTER = 2  # completed epochs
-# patience >= epochs so early stopping cannot end the run first.
-TRAIN = {"epochs": EPOCHS, "patience": EPOCHS}
 CHECKPOINT = Path("tmp/resume/train_lstm/worker-0")
 MODEL_FILES = ("models/lstm_attention.weights.h5", "models/lstm_attention_model.keras")
 OUTPUTS = MODEL_FILES + ("dvclive/train_lstm/**/*",)
@@ -48,19 +46,14 @@ def copy_project(source: Path, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """One uninterrupted run; then a run killed after epoch 2 (previous outputs in place) and
-    its restart, same params. The project is left as it was after the uninterrupted run plus
-    the kill (the checkpoint stashed): tests copy it before changing anything."""
+def runs(easy_trained_project, tmp_path_factory):
+    """One uninterrupted run (the shared easy project's); then, in a copy of it, a run killed
+    after epoch 2 (previous outputs in place) and its restart, same params. The copy is left as
+    it was after the kill (the checkpoint stashed): tests copy it before changing anything."""
     base = tmp_path_factory.mktemp("resume")
-    project = new_project(base)
-    set_params(project, {"train": TRAIN})
-    run(["dvc", "repro", "vectorize"], project)
-
-    uninterrupted = train_lstm(project)
-    assert uninterrupted.returncode == 0, uninterrupted.stderr
-    reference = file_bytes(project, OUTPUTS)
-    checkpoint_left_after_uninterrupted = (project / "tmp/resume").exists()
+    trained = easy_trained_project.path
+    reference = file_bytes(trained, OUTPUTS)
+    project = copy_project(trained, base / "project")
 
     killed = train_lstm(project, fault=f"after_epoch:{KILL_AFTER}")
     outputs_after_kill = file_bytes(project, OUTPUTS)
@@ -70,8 +63,8 @@ def runs(tmp_path_factory):
     after_kill = copy_project(project, base / "after_kill")  # checkpoint of epoch 2, no model: for other tests
     resumed = train_lstm(project)
     return {
-        "project": project, "after_kill": after_kill, "uninterrupted": uninterrupted,
-        "reference": reference, "checkpoint_left_after_uninterrupted": checkpoint_left_after_uninterrupted,
+        "project": project, "after_kill": after_kill, "uninterrupted": easy_trained_project.repro,
+        "reference": reference, "checkpoint_left_after_uninterrupted": (trained / "tmp/resume").exists(),
         "killed": killed, "killed_state": killed_state, "outputs_after_kill": outputs_after_kill,
         "resumed": resumed, "resumed_outputs": file_bytes(project, OUTPUTS),
     }
