@@ -39,8 +39,9 @@ def test_captured_lines_that_are_not_noise_are_written_again():
 
 
 def test_no_stage_prints_a_start_up_line(built_project):
-    """The shared project's `dvc repro` ran every TensorFlow stage with TensorFlow's own log level
-    (TF_CPP_MIN_LOG_LEVEL unset); DVC passes each stage's stderr through to its own."""
+    """The shared project's `dvc repro` ran every TensorFlow stage as a user's would
+    (TF_CPP_MIN_LOG_LEVEL and TF_ENABLE_ONEDNN_OPTS unset); DVC passes each stage's stderr
+    through to its own."""
     stderr = built_project.repro.stderr
     assert [line for line in stderr.splitlines() if any(m in line for m in START_UP_MARKERS)] == []
     assert "vectorize: vocabulary" in built_project.repro.stdout  # the stages' own lines still show
