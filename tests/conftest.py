@@ -21,6 +21,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,7 @@ for _pool in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREA
 # per TensorFlow process. Off here, except in the shared build (run as a user's `dvc repro`).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 USER_ENVIRONMENT = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")  # what build_project unsets
+os.environ["DVC_NO_ANALYTICS"] = "1"  # offline: no DVC command of the suite reports usage anywhere
 SAMPLE_DIR = ROOT / "data" / "sample"  # the bundled real AG News sample (data/sample/README.md)
 
 # Words that make each class learnable; shared words and AG News artifacts make it realistic.
@@ -127,13 +129,17 @@ def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = SUBPROCE
                GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.com")
     for name in ("NLTK_DATA", *unset):  # NLTK_DATA: the project reads its own stopword list, never the user's
         env.pop(name, None)
-    try:
-        result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        def text(out):
-            return out.decode(errors="replace") if isinstance(out, bytes) else (out or "")
-        raise AssertionError(f"{' '.join(cmd)} timed out after {timeout} s:\n{text(exc.stdout)}\n"
-                             f"{text(exc.stderr)}") from None
+    # Its own process group: on timeout the whole tree dies (a stage `dvc repro` started too).
+    with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            raise AssertionError(f"{' '.join(cmd)} timed out after {timeout} s (its process group "
+                                 f"was killed):\n{stdout}\n{stderr}") from None
+    result = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -191,6 +197,23 @@ def project_digests(root: Path) -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in project_state(root).items()}
 
 
+def run_folder(tmp_path_factory) -> Path:
+    """This test run's temporary folder, the same in every xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_inside_the_run(tmp_path_factory):
+    """What TensorFlow, DVC and the stages put in temporary folders (autograph files, DVC's
+    per-repo site cache, otherwise /var/tmp/dvc) stays in this run's folder, which pytest
+    removes with its other old runs."""
+    scratch = run_folder(tmp_path_factory) / "scratch"
+    (scratch / "dvc_site_cache").mkdir(parents=True, exist_ok=True)
+    os.environ.update(TMPDIR=str(scratch), DVC_SITE_CACHE_DIR=str(scratch / "dvc_site_cache"))
+    tempfile.tempdir = str(scratch)
+
+
 @dataclass(frozen=True)
 class Built:
     path: Path                             # the project
@@ -232,18 +255,22 @@ def shared_project(tmp_path_factory, name: str, make):
     """`make(folder) -> Built`, run once per test run by whichever xdist worker asks first
     (under a file lock in the folder every worker's basetemp is in); the others read the record
     it leaves. Yields the Built; afterwards fails if a test changed a byte of the project."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
+    shared = run_folder(tmp_path_factory)
     record = shared / f"{name}.json"
     with FileLock(shared / f"{name}.lock"):
         if not record.exists():
-            built = make(Path(tempfile.mkdtemp(prefix=name, dir=shared)))
+            try:
+                built = make(Path(tempfile.mkdtemp(prefix=name, dir=shared)))
+            except BaseException as exc:  # the other workers fail at once instead of building again
+                record.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+                raise
             record.write_text(json.dumps({
                 "path": str(built.path), "args": built.repro.args, "returncode": built.repro.returncode,
                 "stdout": built.repro.stdout, "stderr": built.repro.stderr,
                 "digests": project_digests(built.path)}))
     saved = json.loads(record.read_text())
+    if "error" in saved:
+        pytest.fail(f"building the shared {name} project failed (in another worker):\n{saved['error']}")
     built = Built(Path(saved["path"]), subprocess.CompletedProcess(
         saved["args"], saved["returncode"], saved["stdout"], saved["stderr"]))
     yield built
