@@ -9,7 +9,7 @@ was changed.
 
 The suite runs on pytest-xdist workers (pytest.ini), a test module per worker at a time
 (`--dist loadscope`: a module's fixture project is built once), the costliest modules first
-(MODULE_ORDER) so the workers finish together.
+(COSTLIEST_FIRST) so the workers finish together.
 """
 
 from __future__ import annotations

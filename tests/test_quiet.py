@@ -1,12 +1,11 @@
 """TensorFlow's start-up lines stay out of stage logs; everything else on stderr still shows."""
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
-from conftest import PYTHON, ROOT, USER_ENVIRONMENT
+from conftest import PYTHON, ROOT, USER_ENVIRONMENT, run
 from newscat.quiet import is_start_up_noise
 
 START_UP_MARKERS = ("absl::InitializeLog", "oneDNN", "cuda", "cuInit", "cpu_feature_guard",
@@ -39,18 +38,21 @@ def test_captured_lines_that_are_not_noise_are_written_again():
     assert result.stderr == "something real went wrong\nafter\n"
 
 
+def start_up_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if any(m in line for m in START_UP_MARKERS)]
+
+
 def test_no_stage_prints_a_start_up_line(built_project):
     """The shared project's `dvc repro` ran every TensorFlow stage with TensorFlow's own log
     level (TF_CPP_MIN_LOG_LEVEL unset); DVC passes each stage's stderr through to its own."""
     stderr = built_project.repro.stderr
-    assert [line for line in stderr.splitlines() if any(m in line for m in START_UP_MARKERS)] == []
+    assert start_up_lines(stderr) == []
     assert "vectorize: vocabulary" in built_project.repro.stdout  # the stages' own lines still show
 
 
 def test_tensorflow_is_imported_with_its_usual_loader_and_quietly_in_a_users_environment():
     """TensorFlow's defaults (log level, oneDNN on: the suite turns it off, conftest)."""
     code = "import newscat, tensorflow as tf; print(type(tf.__spec__.loader).__name__, tf.constant(2).numpy())"
-    env = {name: value for name, value in os.environ.items() if name not in USER_ENVIRONMENT}
-    result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = run([PYTHON, "-c", code], ROOT, timeout=120, unset=USER_ENVIRONMENT)
     assert result.stdout.split() == ["SourceFileLoader", "2"], result.stderr
-    assert [line for line in result.stderr.splitlines() if any(m in line for m in START_UP_MARKERS)] == []
+    assert start_up_lines(result.stderr) == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EASY_EPOCHS, PYTHON, file_bytes, set_params
+from conftest import EASY_EPOCHS, PYTHON, copy_project, file_bytes, set_params
 
 EPOCHS = EASY_EPOCHS  # conftest.EASY_PARAMS: patience as long, so early stopping cannot end a run first
 KILL_AFTER = 2  # completed epochs
@@ -38,11 +38,6 @@ def train_lstm(project: Path, fault: str | None = None) -> subprocess.CompletedP
 
 def epochs_run(result: subprocess.CompletedProcess) -> list[int]:
     return [int(e) for e in re.findall(r"^Epoch (\d+)/\d+", result.stdout, re.M)]
-
-
-def copy_project(source: Path, dest: Path) -> Path:
-    shutil.copytree(source, dest, symlinks=True)
-    return dest
 
 
 @pytest.fixture(scope="module")
