@@ -28,6 +28,8 @@ GROUPS = {
     "keras_models": ("models/*.keras",),
     "baseline_model": ("models/baseline.joblib",),
     "vocabulary": ("models/vocab.txt",),
+    # Both cells' SavedModels, exported by two processes: variable order (which follows the traced
+    # function's captures) and fingerprint.pb's uuid used to differ from run to run.
     "serving": ("models/*_serving/**/*",),
     "data": ("data/raw/*", "data/clean/*", "data/vectorized/*"),
 }
