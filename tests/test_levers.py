@@ -89,7 +89,7 @@ def test_with_ema_the_kept_weights_are_the_ones_early_stopping_validated():
     compile_model(model, 0.05, levers)
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
     history = model.fit(train_batches(x[:64], y[:64], 16, 0, 0, 4), steps_per_epoch=4, epochs=4, verbose=0,
-                        validation_data=eval_batches(x[64:], y[64:]),
+                        shuffle=False, validation_data=eval_batches(x[64:], y[64:]),  # as newscat.fit
                         callbacks=[*lever_callbacks(levers), early_stopping])
     best_val_loss = min(history.history["val_loss"])
     assert model.evaluate(eval_batches(x[64:], y[64:]), verbose=0)[0] == pytest.approx(best_val_loss, rel=1e-5)
