@@ -61,7 +61,7 @@ ARTIFACTS = ["#36;5 million", "quot;big quot;", "&lt;b&gt;update&lt;/b&gt;", "li
 
 
 # The costliest test modules, costliest first (seconds on 2 busy cores, `pytest --durations=0`:
-# reruns ~150 with the shared build, resume ~60, multi_worker ~45, then ~30 down to ~6); every
+# reruns ~135 with the shared build, resume ~55, multi_worker ~33, then ~25 down to ~5); every
 # other module follows in file order. xdist hands modules out in this order, so the long ones
 # start at once and the short ones fill in around them: the workers finish together.
 COSTLIEST_FIRST = ["test_reruns", "test_resume", "test_multi_worker", "test_distribute", "test_queue",
