@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import random
+import runpy
 import shutil
 import signal
 import subprocess
@@ -144,6 +145,18 @@ def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = SUBPROCE
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def run_stage_module(name: str, *args: str) -> None:
+    """`python -m stages.<name> <args>`, in this process and the current folder: the stage script
+    is run as `python -m` runs it (runpy), never imported. A refusal exits as the command does:
+    SystemExit with its status, the error line on stderr (capsys)."""
+    saved = sys.argv
+    sys.argv = [f"stages/{name}.py", *args]
+    try:
+        runpy.run_module(f"stages.{name}", run_name="__main__", alter_sys=True)
+    finally:
+        sys.argv = saved
 
 
 def set_params(project: Path, overrides: dict) -> None:

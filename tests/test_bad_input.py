@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import errno
 import gzip
-import importlib.util
 import json
 import os
 import re
@@ -17,19 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, fixture_rows, new_project, set_params
+from conftest import ROOT, fixture_rows, new_project, run_stage_module, set_params
 from newscat.errors import PipelineError
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
 GOOD = [(1, "Troops cross border", "Rebels and troops met."), (2, "Coach quits", "The coach left the league."),
         (3, "Shares rise", "Investors cheered profit."), (4, "New chip", "A faster processor ships.")]
-
-
-def load_stage(name: str):
-    """The stage as `python -m stages.<name>` runs it (ROOT is on sys.path), to call its main()
-    in-process: a fresh module each time, so a monkeypatch never outlives its test."""
-    sys.modules.pop(f"stages.{name}", None)
-    return importlib.import_module(f"stages.{name}")
 
 
 def csv_bytes(rows) -> bytes:
@@ -79,7 +71,7 @@ READ_CASES = {
 def test_download_keeps_or_reports_every_row(tmp_path, monkeypatch, case):
     content, mode, kept, skipped, where = READ_CASES[case]
     make_project(tmp_path, {"train.csv": content, "test.csv": GOOD_TEST}, monkeypatch, on_bad_rows=mode)
-    load_stage("download").main()
+    run_stage_module("download")
     report = json.loads((tmp_path / "data/raw/report.json").read_text())
     assert report["rows"]["train"] == {"read": kept + skipped, "kept": kept, "skipped": skipped}
     assert report["bad_rows_skipped"] == skipped
@@ -92,7 +84,7 @@ def test_download_keeps_or_reports_every_row(tmp_path, monkeypatch, case):
 def test_download_report_lists_twenty_skipped_rows_and_counts_all(tmp_path, monkeypatch):
     make_project(tmp_path, {"train.csv": GOOD_TRAIN + b'"9","t","d"\n' * 25, "test.csv": GOOD_TEST},
                  monkeypatch, on_bad_rows="skip")
-    load_stage("download").main()
+    run_stage_module("download")
     report = json.loads((tmp_path / "data/raw/report.json").read_text())
     assert report["bad_rows_skipped"] == 25 and len(report["skipped_rows_first"]) == 20
     assert report["skipped_rows_first"][0] == {"split": "train", "where": "in/train.csv:13",
@@ -116,13 +108,15 @@ REFUSED_CASES = {
 
 
 @pytest.mark.parametrize("case", REFUSED_CASES)
-def test_download_refuses_with_one_message_and_writes_nothing(tmp_path, monkeypatch, case):
+def test_download_refuses_with_one_message_and_writes_nothing(tmp_path, monkeypatch, capsys, case):
     files, mode, parts = REFUSED_CASES[case]
     make_project(tmp_path, files, monkeypatch, on_bad_rows=mode)
-    with pytest.raises(PipelineError) as info:
-        load_stage("download").main()
+    with pytest.raises(SystemExit) as exit_info:
+        run_stage_module("download")
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and err.startswith("error: ") and "Traceback" not in err, err
     for part in parts:
-        assert part in str(info.value)
+        assert part in err
     assert outputs(tmp_path) == []
 
 
@@ -182,15 +176,16 @@ def test_duplicates_counted_kept_on_one_side_and_test_overlap_dropped(drop):
     assert splits["test"] == split_of(test)  # the test split is never changed
 
 
-def test_clean_stage_refusal_writes_nothing(tmp_path, monkeypatch):
+def test_clean_stage_refusal_writes_nothing(tmp_path, monkeypatch, capsys):
     make_project(tmp_path, {}, monkeypatch)
     (tmp_path / "data/raw").mkdir(parents=True)
     for split, rows in (("train", ONE_CLASS), ("test", GOOD)):
         lines = ["label,title,description"] + [f"{k - 1},{t},{d}" for k, t, d in rows]
         (tmp_path / f"data/raw/{split}.csv").write_text("\n".join(lines) + "\n")
     before = outputs(tmp_path)
-    with pytest.raises(PipelineError, match="missing from train"):
-        load_stage("clean").main()
+    with pytest.raises(SystemExit) as exit_info:
+        run_stage_module("clean")
+    assert exit_info.value.code == 1 and "missing from train" in capsys.readouterr().err
     assert outputs(tmp_path) == before and not (tmp_path / "data/clean").exists()
 
 
@@ -272,19 +267,18 @@ def test_folder_where_output_goes_is_a_file_gives_one_line(tmp_path, monkeypatch
 
 
 def test_disk_full_midway_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
-    from newscat.errors import run_stage
+    import newscat.io
 
     make_project(tmp_path, {"train.csv": GOOD_TRAIN, "test.csv": GOOD_TEST}, monkeypatch)
-    stage = load_stage("download")
-    real_write = stage.write_table
+    real_write = newscat.io.write_table
 
     def fill_disk(path, header, rows):  # the first table is written, the second fails halfway
         real_write(path, header, rows)
         if "test" in path.name:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(stage, "write_table", fill_disk)
+    monkeypatch.setattr(newscat.io, "write_table", fill_disk)  # what the stage imports when it runs
     with pytest.raises(SystemExit) as exit_info:
-        run_stage(stage.main, "download")
+        run_stage_module("download")
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err == "error: download: No space left on device: data/raw/test.csv\n", err

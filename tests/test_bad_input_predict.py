@@ -3,7 +3,6 @@ and a models/vocab.txt that is not the one a model was trained with (predict, ev
 export refuse it, naming both files). Tiny untrained models are built in-process."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -12,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_stage_module
 from newscat.errors import PipelineError
 
 VOCAB = ["election", "minister", "coach", "league", "shares", "profit", "chip", "software"]
@@ -78,27 +77,31 @@ def test_text_with_no_known_word_is_flagged_in_plain_output(tiny, capsys):
     assert "no known word" not in known_line
 
 
-def run_stage_main(stage: str):
+def refusal(stage: str, capsys) -> str:
+    """What `stage` says when it refuses: predict's PipelineError, or a stage's error line
+    (exit status 1)."""
     if stage == "predict":
         from newscat.predict import main
 
-        return main(["--model", "lstm", KNOWN])
-    sys.modules.pop(f"stages.{stage}", None)
-    importlib.import_module(f"stages.{stage}").main()  # as `python -m stages.<stage>` runs it
+        with pytest.raises(PipelineError) as info:
+            main(["--model", "lstm", KNOWN])
+        return str(info.value)
+    with pytest.raises(SystemExit) as exit_info:
+        run_stage_module(stage)
+    assert exit_info.value.code == 1
+    return capsys.readouterr().err
 
 
 @pytest.mark.parametrize("stage", ["predict", "evaluate", "export"])
-def test_other_vocabulary_is_refused_naming_both_files(tiny, stage):
+def test_other_vocabulary_is_refused_naming_both_files(tiny, capsys, stage):
     vocab = tiny / "models/vocab.txt"
     original = vocab.read_bytes()
     vocab.write_text("".join(f"{w}\n" for w in reversed(VOCAB)), encoding="utf-8")  # same words, other ids
     before = sorted(p.name for p in tiny.rglob("*"))
     try:
-        with pytest.raises(PipelineError) as info:
-            run_stage_main(stage)
+        message = refusal(stage, capsys)
     finally:
         vocab.write_bytes(original)
-    message = str(info.value)
     assert "models/vocab.txt is not the vocabulary models/lstm_attention_model.keras was trained with" in message
     assert "models/lstm_attention.vocab.sha256" in message
     assert sorted(p.name for p in tiny.rglob("*")) == before  # nothing written
