@@ -1,6 +1,7 @@
 # Three commands do everything on a fresh machine: `make sample` (offline), `make repro` and
 # `make test`. Each creates .venv, installs the pinned requirements and then this package
-# (editable) on first use.
+# (editable) on first use; a set-up that was interrupted (or requirements that changed) starts
+# again from an empty .venv.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +15,7 @@ repro: $(VENV)/.installed
 	  echo "real AG News sample bundled in data/sample, with no network."; exit $$status; }
 
 # The whole DAG on the bundled sample, as a DVC experiment: the workspace ends with its
-# outputs, and params.yaml says data.source: csv (what produced them; `git checkout params.yaml`
+# outputs, and params.yaml says data.source: csv (what produced them; `git checkout HEAD -- params.yaml`
 # and `make repro` go back to the full dataset).
 sample: $(VENV)/.installed
 	$(BIN)/dvc exp run -S data.source=csv -S data.csv_dir=data/sample
@@ -29,6 +30,7 @@ benchmark: $(VENV)/.installed
 # (TensorFlow's thousands of files: ~16 s instead of ~30 s on 2 cores).
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
+	rm -rf $(VENV)  # what an interrupted set-up left: pip would count its half-unpacked packages as installed
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
