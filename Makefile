@@ -1,10 +1,13 @@
 # Three commands do everything on a fresh machine: `make sample` (offline), `make repro` and
 # `make test`. Each creates .venv, installs the pinned requirements and then this package
-# (editable) on first use; a set-up that was interrupted (or requirements that changed) starts
-# again from an empty .venv.
+# (editable) on first use. A .venv this Makefile created whose set-up was interrupted, or whose
+# requirements.txt or pyproject.toml changed since, is made again from empty; a .venv you made
+# yourself is installed into, never removed.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# Marks a .venv this Makefile created (and so may remove).
+MADE_HERE := .created-by-make
 # Stage commands say `python`: the venv's, so it comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -30,8 +33,10 @@ benchmark: $(VENV)/.installed
 # (TensorFlow's thousands of files: ~16 s instead of ~30 s on 2 cores).
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
-	rm -rf $(VENV)  # what an interrupted set-up left: pip would count its half-unpacked packages as installed
+	@# pip would count the half-unpacked packages of an interrupted set-up as installed
+	@if [ -f $(VENV)/$(MADE_HERE) ]; then echo "removing $(VENV) (an earlier set-up's) to set up again"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
+	touch $(VENV)/$(MADE_HERE)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib
