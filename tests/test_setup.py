@@ -4,16 +4,16 @@ installed: installing over the leftovers gave a .venv without a working TensorFl
 good); a .venv the user made is never removed."""
 from __future__ import annotations
 
-import subprocess
+import re
 
 import pytest
 
-from conftest import ROOT, SUBPROCESS_TIMEOUT
+from conftest import ROOT, run
 
 # Stands in for the Python the Makefile creates the venv with: it fails at once, so the test
 # sees what the recipe did before it, without installing anything.
 FAILING_PYTHON = "#!/bin/sh\necho 'no venv today' >&2\nexit 3\n"
-MADE_HERE = ".created-by-make"  # the Makefile's MADE_HERE
+MADE_HERE = re.search(r"^MADE_HERE := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
 
 
 @pytest.mark.parametrize("created_by_make", [True, False])
@@ -26,8 +26,7 @@ def test_set_up_removes_only_a_venv_it_created(tmp_path, created_by_make):
     python = tmp_path / "python"
     python.write_text(FAILING_PYTHON)
     python.chmod(0o755)
-    result = subprocess.run(["make", "-C", str(ROOT), f"VENV={venv}", f"PYTHON={python}", f"{venv}/.installed"],
-                            capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT)
+    result = run(["make", f"VENV={venv}", f"PYTHON={python}", f"{venv}/.installed"], ROOT, check=False)
     assert result.returncode != 0 and "no venv today" in result.stderr, result.stdout + result.stderr
     # removed (or not) before the Python that would create it again ran
     assert venv.exists() is not created_by_make
