@@ -58,14 +58,14 @@ def pipeline_stages(project: Path) -> list[tuple[str, list[str]]]:
 
 # Imports each stage pays for before it does any work; timed alone to split start-up from work.
 STARTUP = {
-    "download": "import newscat.data, newscat.io, newscat.params",
-    "clean": "import sklearn.model_selection, newscat.text as t; t.english_stopwords()",
-    "vectorize": "import keras, newscat.features",
-    "wordclouds": "import wordcloud, newscat.plots",
-    "train_lstm": "import keras, dvclive, newscat.model, newscat.training",
-    "train_gru": "import keras, dvclive, newscat.model, newscat.training",
-    "train_baseline": "import sklearn.linear_model, joblib, newscat.baseline",
-    "evaluate": "import keras, sklearn.metrics, newscat.evaluation, newscat.model",
+    "download": "import newscat.data.raw, newscat.core.io, newscat.core.params",
+    "clean": "import sklearn.model_selection, newscat.data.text as t; t.english_stopwords()",
+    "vectorize": "import keras, newscat.data.features",
+    "wordclouds": "import wordcloud, newscat.evaluate.plots",
+    "train_lstm": "import keras, dvclive, newscat.core.model, newscat.train.training",
+    "train_gru": "import keras, dvclive, newscat.core.model, newscat.train.training",
+    "train_baseline": "import sklearn.linear_model, joblib, newscat.train.baseline",
+    "evaluate": "import keras, sklearn.metrics, newscat.evaluate.evaluation, newscat.core.model",
 }
 TARGETS = {  # stage -> (column, operator, value) from the issue, for 2 CPU cores
     "clean": ("docs_per_s", ">=", 20_000), "vectorize": ("docs_per_s", ">=", 50_000),
@@ -152,14 +152,14 @@ def epoch_times(log: Path) -> list[float]:
 def inference_rate(project: Path, cell: str, min_docs: int) -> dict:
     """docs/s at batch 512 over the validation split (tiled to >= min_docs; the test split is
     evaluate's alone): model.predict in the split's order (warm: best of 2 passes), and
-    newscat.inference.predict_by_length (what evaluate uses) on its first call, compile
+    newscat.core.inference.predict_by_length (what evaluate uses) on its first call, compile
     included, and warm (steady state, best of 2)."""
+    import keras
     import numpy as np
 
-    from newscat.inference import predict_by_length
-    from newscat.training import eval_batches
-    import keras
-    import newscat.model  # noqa: F401
+    import newscat.core.model  # noqa: F401
+    from newscat.core.inference import predict_by_length
+    from newscat.train.training import eval_batches
 
     model = keras.models.load_model(project / f"models/{cell}_attention_model.keras")
     x = np.load(project / "data/vectorized/x_val.npy")
@@ -187,8 +187,8 @@ def origin_ratio(project: Path, steps: int, params: dict) -> dict:
     import numpy as np
     from keras import layers
 
-    from newscat.model import ScaledDotProductSelfAttention, build_model
-    from newscat.training import compile_model, make_deterministic, train_batches
+    from newscat.core.model import ScaledDotProductSelfAttention, build_model
+    from newscat.train.training import compile_model, make_deterministic, train_batches
 
     make_deterministic(42)
     x = np.load(project / "data/vectorized/x_train.npy")
@@ -277,7 +277,7 @@ def main() -> None:
     for name, cmd in pipeline_stages(project):
         counted = DOCS_COUNTED.get(name)
         r = run_measured([sys.executable, *cmd], project, logs / f"{name}.log")
-        r["startup_s"] = round(startup_seconds(STARTUP.get(name, "import keras, newscat.model"), project), 2)
+        r["startup_s"] = round(startup_seconds(STARTUP.get(name, "import keras, newscat.core.model"), project), 2)
         if counted == "clean rows":
             report = json.loads((project / "data/clean/report.json").read_text())["rows"]
             counts["clean rows"] = sum(v["total"] for v in report.values())

@@ -4,10 +4,10 @@
                             [--folds 5] [--csv-dir data/sample] [--name NAME]
 
 The test split is never read (only evaluate scores it, once). The train split's rows
-(csv-dir/train.csv[.gz]) are cleaned like the clean stage (newscat.text) and cut into
+(csv-dir/train.csv[.gz]) are cleaned like the clean stage (newscat.data.text) and cut into
 stratified, seeded folds (StratifiedKFold, seed data.seed). For each fold, its training rows
 are split again like the clean stage splits train/val (data.val_fraction, stratified): the
-vocabulary (newscat.features) and the model are fitted on the inner train part, early stopping
+vocabulary (newscat.data.features) and the model are fitted on the inner train part, early stopping
 watches the inner validation part, and the held-out fold is scored once at the end. The
 TF-IDF baseline (--model baseline) fits the same inner train rows and scores the same folds.
 
@@ -24,7 +24,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +33,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from newscat.params import PARAMS_FILE, parse_params, read_yaml  # noqa: E402
+from newscat.core.params import parse_params, read_yaml  # noqa: E402
+from newscat.core.registry import PARAMS_FILE
 
 OUT_DIR = ROOT / "benchmarks/out/cv"
 
@@ -58,8 +58,8 @@ def load_config(overrides: list[str]):
 
 def load_train_rows(csv_dir: Path) -> tuple[np.ndarray, list[str]]:
     """(labels, cleaned texts) of csv_dir's train split, rows empty after cleaning dropped."""
-    from newscat.data import Problems, find_split_file, read_ag_news_csv
-    from newscat.text import clean_texts, join_title_description
+    from newscat.data.raw import Problems, find_split_file, read_ag_news_csv
+    from newscat.data.text import clean_texts, join_title_description
 
     problems = Problems()
     rows = read_ag_news_csv(find_split_file(csv_dir, "train"), problems)
@@ -83,10 +83,10 @@ def fit_rnn_fold(cell: str, params, texts: list[str], labels: np.ndarray, train_
     """Vocabulary + model on train_rows, early stopping on val_rows; accuracy on held_out_rows."""
     import keras
 
-    from newscat.features import encode, fit_vocabulary, make_encoder
-    from newscat.model import build_model
-    from newscat.training import (compile_model, eval_batches, lever_callbacks, steps_per_epoch,
-                                  train_batches)
+    from newscat.core.model import build_model
+    from newscat.data.features import encode, fit_vocabulary, make_encoder
+    from newscat.train.training import (compile_model, eval_batches, lever_callbacks, steps_per_epoch,
+                                        train_batches)
 
     vp, mp, tp = params.vectorize, params.model, params.train
     vocabulary = fit_vocabulary([texts[i] for i in train_rows], vp.max_tokens, vp.min_freq)
@@ -114,7 +114,7 @@ def fit_rnn_fold(cell: str, params, texts: list[str], labels: np.ndarray, train_
 
 
 def fit_baseline_fold(params, texts, labels, train_rows, held_out_rows, seed: int) -> dict:
-    from newscat.baseline import build_baseline
+    from newscat.train.baseline import build_baseline
 
     bp = params.baseline
     model = build_baseline(bp.max_features, bp.ngram_max, bp.C)  # deterministic: no seed
@@ -188,7 +188,7 @@ def main() -> None:
     name = args.name or "_".join([model_name, *(s.replace("=", "-") for s in args.set)] +
                                  ([f"seeds-{args.seeds.replace(',', '-')}"] if args.seeds else []))
     if model_name != "baseline":
-        from newscat.training import make_deterministic, use_threads
+        from newscat.train.training import make_deterministic, use_threads
 
         use_threads(params.train.intra_op_threads, params.train.inter_op_threads)
         make_deterministic(seeds[0])
@@ -201,7 +201,7 @@ def main() -> None:
     (args.out_dir / f"{name}.json").write_text(json.dumps({
         "name": name, "model": model_name, "set": args.set, "seeds": seeds, "folds": args.folds,
         "rows": len(labels), "summary": summary, "results": results,
-        "params": {g: asdict(getattr(params, g)) for g in ("vectorize", "model", "train", "baseline")},
+        "params": {g: getattr(params, g).model_dump() for g in ("vectorize", "model", "train", "baseline")},
         "seconds": round(time.perf_counter() - start, 1)}, indent=1, sort_keys=True) + "\n")
     print(f"RESULT {name}: accuracy {summary['mean']:.4f} ± {summary['std']:.4f} over {summary['runs']} runs "
           f"(per seed {summary['per_seed_mean']}), {summary['seconds_per_fold']} s per fold", flush=True)

@@ -63,11 +63,12 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
-    import numpy as np
     import keras
+    import numpy as np
 
-    from newscat.model import build_model
-    from newscat.training import compile_model, lever_callbacks, make_deterministic, train_batches, use_threads
+    from newscat.core.model import build_model
+    from newscat.train.training import (compile_model, lever_callbacks, make_deterministic, train_batches,
+                                        use_threads)
 
     intra, inter = use_threads(args.intra, args.inter)  # before any op runs
     print(f"threads: intra-op {intra}, inter-op {inter} (0: TensorFlow's default)", flush=True)

@@ -1,16 +1,24 @@
-"""Stage check_params: validate params.yaml as a whole, so a typo stops the next `dvc repro`.
+"""Stage check_params: validate params.yaml as a whole before any other stage runs.
 
-DVC reruns a stage only when something it declares changes; a mistyped key (`model.unit`)
-is read by no stage, so without this one nothing would look at it. This stage depends on the
-whole params.yaml and writes nothing, so passing it invalidates no other stage.
+It depends on the whole params.yaml and writes data/params.ok, which every other stage depends
+on. Its bytes never change while params.yaml is valid, so a valid change reruns only the
+stages that read the changed keys; an invalid one (a typo, a missing key, a bad value) fails
+here, first, before DVC removes any other stage's outputs. The file is `persist` in dvc.yaml:
+DVC does not delete it before this stage runs, so a failed check leaves it as it was.
 """
 
-from newscat.errors import run_stage
-from newscat.params import PARAMS_FILE, load_params
+from newscat.core.errors import run_stage
+from newscat.core.io import StagedOutputs
+from newscat.core.params import load_params
+from newscat.core.registry import PARAMS_CHECKED, PARAMS_FILE
+
+CHECKED = f"{PARAMS_FILE} is valid (written by stage check_params; every stage depends on it)\n"
 
 
 def main() -> None:
     load_params()
+    with StagedOutputs() as out:
+        out.path(PARAMS_CHECKED).write_text(CHECKED, encoding="utf-8")
     print(f"check_params: {PARAMS_FILE} is valid")
 
 

@@ -4,20 +4,17 @@ The test split is cleaned with the same rules but never used to fit anything. Ro
 are empty after cleaning are dropped from train/val (counted) and kept in test, so every
 test row gets a prediction. Duplicates (on the cleaned text) are counted and kept on one side
 of the train/validation split; with data.drop_test_overlap, train rows whose cleaned text is
-also a test text are dropped (newscat.splits).
+also a test text are dropped (newscat.data.splits).
 """
 
 import numpy as np
 
-from newscat.data import RAW_HEADER
-from newscat.datasets import CLEAN_HEADER
-from newscat.errors import run_stage
-from newscat.io import StagedOutputs, read_table, write_json, write_table
-from newscat.params import load_params
-from newscat.splits import build_splits, clean_rows, per_class
-from newscat.text import english_stopwords
-
-RAW = {"train": "data/raw/train.csv", "test": "data/raw/test.csv"}
+from newscat.core.errors import run_stage
+from newscat.core.io import StagedOutputs, read_table, write_json, write_table
+from newscat.core.params import load_params
+from newscat.core.registry import CLEAN_HEADER, CLEAN_REPORT, RAW_HEADER, clean_table, raw_table
+from newscat.data.splits import build_splits, clean_rows, per_class
+from newscat.data.text import english_stopwords
 
 
 def length_stats(texts: list[str]) -> dict:
@@ -26,13 +23,12 @@ def length_stats(texts: list[str]) -> dict:
             "p95": int(np.percentile(lengths, 95)), "p99": int(np.percentile(lengths, 99)),
             "max": int(lengths.max())}
 
-
 def main() -> None:
     params = load_params().data
     stopwords = english_stopwords()
-    train, test = (clean_rows(read_table(RAW[split], RAW_HEADER), stopwords) for split in ("train", "test"))
+    train, test = (clean_rows(read_table(raw_table(split), RAW_HEADER), stopwords) for split in ("train", "test"))
     splits, checks = build_splits(train, test, params.val_fraction, params.seed, params.drop_test_overlap,
-                                  sources=(RAW["train"], RAW["test"]))
+                                  sources=(str(raw_table("train")), str(raw_table("test"))))
     report = {
         "rows": {name: {"total": len(y), "per_class": per_class(y)} for name, (y, _) in splits.items()},
         **checks,
@@ -42,8 +38,8 @@ def main() -> None:
     }
     with StagedOutputs() as out:
         for name, (y, x) in splits.items():
-            write_table(out.path(f"data/clean/{name}.csv"), CLEAN_HEADER, zip(y, x))
-        write_json(out.path("data/clean/report.json"), report)
+            write_table(out.path(clean_table(name)), CLEAN_HEADER, zip(y, x))
+        write_json(out.path(CLEAN_REPORT), report)
     sizes = {name: len(y) for name, (y, _) in splits.items()}
     dup = checks["duplicates"]
     print(f"clean: train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
@@ -54,7 +50,6 @@ def main() -> None:
           f"one side of train/val; {dup['test_rows_also_in_train']} test row(s) also in train; "
           f"{dup['train_rows_dropped_as_test_overlap']} train row(s) dropped as also in test "
           f"(data.drop_test_overlap: {str(params.drop_test_overlap).lower()})")
-
 
 if __name__ == "__main__":
     run_stage(main)

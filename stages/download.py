@@ -4,12 +4,11 @@ data/raw/report.json accounts for every row: per split rows read = kept + skippe
 first skipped rows (split, file:line or line range, reason) with their count.
 """
 
-from newscat.data import RAW_HEADER, account_for_rows, load_csv_splits, load_tfds_splits
-from newscat.errors import run_stage
-from newscat.io import StagedOutputs, write_json, write_table
-from newscat.params import load_params
-
-RAW_DIR = "data/raw"
+from newscat.core.errors import run_stage
+from newscat.core.io import StagedOutputs, write_json, write_table
+from newscat.core.params import load_params
+from newscat.core.registry import RAW_HEADER, RAW_REPORT, raw_table
+from newscat.data.raw import account_for_rows, load_csv_splits, load_tfds_splits
 
 
 def main() -> None:
@@ -21,16 +20,15 @@ def main() -> None:
     report = account_for_rows(splits, problems, params.on_bad_rows)
     with StagedOutputs() as out:
         for split, rows in splits.items():
-            write_table(out.path(f"{RAW_DIR}/{split}.csv"), RAW_HEADER, rows)
-        write_json(out.path(f"{RAW_DIR}/report.json"),
-                   {"source": params.source, **report})
+            write_table(out.path(raw_table(split)), RAW_HEADER, rows)
+        write_json(out.path(RAW_REPORT), {"source": params.source, **report})
     for split, counts in report["rows"].items():
         print(f"download: {split}: {counts['read']} row(s) read = {counts['kept']} kept + "
               f"{counts['skipped']} skipped (from {params.source})")
     for item in problems.items[:5]:
         print(f"  skipped {item}")
     if len(problems.items) > 5:
-        print(f"  ... {len(problems.items) - 5} more listed in {RAW_DIR}/report.json")
+        print(f"  ... {len(problems.items) - 5} more listed in {RAW_REPORT}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Stages train_lstm / train_gru: `python -m stages.train lstm|gru` (from the project root).
 
-Fits the attention RNN (newscat.fit: early stopping on the validation split, resumable after a
+Fits the attention RNN (newscat.train.fit: early stopping on the validation split, resumable after a
 kill) and writes models/<cell>_attention_model.keras, models/<cell>_attention.weights.h5 and
 dvclive/train_<cell>/ together; under multi_worker only the chief writes them.
 """
@@ -9,11 +9,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from newscat.errors import PipelineError, run_stage
-from newscat.io import StagedOutputs
-from newscat.params import load_params
-from newscat.registry import RNN_CELLS, keras_model_path, live_dir, weights_path
-from newscat.vocab_hash import vocab_hash_path, write_vocab_hash
+from newscat.core.errors import PipelineError, run_stage
+from newscat.core.io import StagedOutputs
+from newscat.core.params import load_params
+from newscat.core.registry import RNN_CELLS, keras_model_path, live_dir, weights_path
 
 
 def main() -> None:
@@ -24,9 +23,9 @@ def main() -> None:
         raise PipelineError(f"cell {cell!r} is not one of {', '.join(RNN_CELLS)}")
     params = load_params()
     # These import TensorFlow: after the params are checked.
-    from newscat.distribute import is_chief, worker_name
-    from newscat.fit import discard_checkpoint, fit, report, save_model, write_dvclive
-    from newscat.resume import checkpoint_dir
+    from newscat.train.distribute import is_chief, worker_name
+    from newscat.train.fit import discard_checkpoint, fit, report, save_model, write_dvclive
+    from newscat.train.resume import checkpoint_dir
 
     run = fit(cell, params, checkpoint=checkpoint_dir(cell, worker_name()))
     if not is_chief():  # a multi_worker worker: saves like the chief (collectives), keeps nothing
@@ -38,7 +37,6 @@ def main() -> None:
     with StagedOutputs() as out:
         save_model(run, out.path(keras_model_path(cell)), out.path(weights_path(cell)))
         write_dvclive(run, out.path(live_dir(cell)))
-        write_vocab_hash(out.path(vocab_hash_path(cell)))  # which models/vocab.txt it was trained with
     discard_checkpoint(run)
     print(report(run) + f"; saved {keras_model_path(cell)}, {weights_path(cell)}, {live_dir(cell)}")
 

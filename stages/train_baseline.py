@@ -4,12 +4,12 @@ import time
 
 import joblib
 
-from newscat.baseline import build_baseline
-from newscat.datasets import load_clean
-from newscat.errors import run_stage
-from newscat.io import StagedOutputs
-from newscat.params import load_params
-from newscat.registry import BASELINE_FILE
+from newscat.core.datasets import load_clean
+from newscat.core.errors import run_stage
+from newscat.core.io import StagedOutputs
+from newscat.core.params import load_params
+from newscat.core.registry import BASELINE_FILE
+from newscat.train.baseline import build_baseline
 
 
 def main() -> None:

@@ -6,12 +6,14 @@ Writes data/vectorized/{x,y}_{train,val,test}.npy, models/vocab.txt and metrics/
 
 import numpy as np
 
-from newscat.datasets import VECTORIZED_DIR, load_clean, vectorized_paths
-from newscat.errors import run_stage
-from newscat.features import (VOCAB_FILE, encode, fit_vocabulary, make_encoder, save_vocabulary,
-                              vocabulary_size)
-from newscat.io import StagedOutputs, read_json, write_json
-from newscat.params import load_params
+from newscat.core.datasets import load_clean
+from newscat.core.errors import run_stage
+from newscat.core.io import StagedOutputs, read_json, write_json
+from newscat.core.params import load_params
+from newscat.core.registry import (CLEAN_REPORT, DATA_METRICS, RAW_REPORT, VECTORIZED_DIR, VOCAB_FILE,
+                                   vectorized_paths)
+from newscat.core.vocab import save_vocabulary, vocabulary_size
+from newscat.data.features import encode, fit_vocabulary, make_encoder
 
 SPLITS = ("train", "val", "test")
 
@@ -29,11 +31,10 @@ def main() -> None:
             np.save(x_path, encode(encoder, texts))
             np.save(y_path, labels)
         save_vocabulary(out.path(VOCAB_FILE), vocabulary)
-        metrics = {"download": read_json("data/raw/report.json"),
-                   "clean": read_json("data/clean/report.json"),
+        metrics = {"download": read_json(RAW_REPORT), "clean": read_json(CLEAN_REPORT),
                    "vocabulary_size": vocabulary_size(vocabulary),  # words + padding and [UNK]
                    "sequence_length": params.sequence_length}
-        write_json(out.path("metrics/data.json"), metrics)
+        write_json(out.path(DATA_METRICS), metrics)
     print(f"vectorize: vocabulary {vocabulary_size(vocabulary)} tokens, sequence length {params.sequence_length}")
 
 

@@ -4,14 +4,14 @@ apart (Figures/distinctive_words.png, training split), and rows per class."""
 import re
 from collections import Counter
 
-from newscat import CLASS_NAMES
-from newscat.data import RAW_HEADER
-from newscat.datasets import load_clean
-from newscat.errors import run_stage
-from newscat.io import StagedOutputs, read_table
-from newscat.params import load_params
-from newscat.plots import class_distribution, wordcloud_grid
-from newscat.words import distinctive_words
+from newscat.core.datasets import load_clean
+from newscat.core.errors import run_stage
+from newscat.core.io import StagedOutputs, read_table
+from newscat.core.params import load_params
+from newscat.core.registry import (CLASS_NAMES, DISTINCTIVE_WORDS_FIGURE, FIGURE_SPLIT_NAMES, RAW_HEADER,
+                                   distribution_figure, raw_table, wordcloud_figure)
+from newscat.evaluate.plots import class_distribution, wordcloud_grid
+from newscat.evaluate.words import distinctive_words
 
 RAW_WORD = re.compile(r"[A-Za-z][A-Za-z']+")  # raw clouds: words as written, digits/escapes aside
 
@@ -35,21 +35,21 @@ def clean_frequencies(labels, texts: list[str]) -> list[dict[str, int]]:
 
 def main() -> None:
     params = load_params().wordclouds
-    raw = {split: read_table(f"data/raw/{split}.csv", RAW_HEADER) for split in ("train", "test")}
+    raw = {split: read_table(raw_table(split), RAW_HEADER) for split in ("train", "test")}
     clean = {split: load_clean(split) for split in ("train", "test")}
     draw = dict(max_words=params.max_words, seed=params.seed)
     with StagedOutputs() as out:
-        for split, name in (("train", "training"), ("test", "test")):
+        for split, name in FIGURE_SPLIT_NAMES.items():
             wordcloud_grid(raw_frequencies(raw[split]), f"AG News {name} split, raw text",
-                           out.path(f"Figures/{name}_wordclouds.png"), **draw)
+                           out.path(wordcloud_figure(split, cleaned=False)), **draw)
             wordcloud_grid(clean_frequencies(*clean[split]), f"AG News {name} split, cleaned text",
-                           out.path(f"Figures/cleaned_{name}_wordclouds.png"), **draw)
+                           out.path(wordcloud_figure(split, cleaned=True)), **draw)
             rows_used = "after the validation carve-out" if split == "train" else "all rows"
             class_distribution(clean[split][0], f"AG News {name} split ({rows_used}): rows per class",
-                               out.path(f"Figures/{name}_dist.png"))
+                               out.path(distribution_figure(split)))
         wordcloud_grid(distinctive_words(clean_frequencies(*clean["train"]), params.max_words),
                        "Words that tell each class apart (training split, weighted log-odds z-score)",
-                       out.path("Figures/distinctive_words.png"), **draw)
+                       out.path(DISTINCTIVE_WORDS_FIGURE), **draw)
     print("wordclouds: 7 figures written to Figures/")
 
 

@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from conftest import PYTHON, ROOT, copy_project, run, set_params
-from newscat.errors import PipelineError
-from newscat.io import STAGING_DIR, StagedOutputs
+from newscat.core.errors import PipelineError
+from newscat.core.io import STAGING_DIR, StagedOutputs
 
 
 class Boom(Exception):
@@ -69,7 +69,7 @@ def test_temporary_path_is_in_the_scratch_folder_with_the_same_suffix(in_tmp):
 
 
 KILLED_WHILE_STAGING = """
-from newscat.io import StagedOutputs
+from newscat.core.io import StagedOutputs
 with StagedOutputs() as out:
     out.path("models/m.keras").write_text("half")
 """
@@ -231,7 +231,7 @@ def test_stage_with_missing_upstream_output_names_it(built):
 
 
 def test_header_mismatch_is_a_pipeline_error(tmp_path):
-    from newscat.io import read_table
+    from newscat.core.io import read_table
     (tmp_path / "t.csv").write_text("label,body\n1,x\n")
     with pytest.raises(PipelineError, match=r"t.csv:1: header"):
         read_table(tmp_path / "t.csv", ("label", "text"))

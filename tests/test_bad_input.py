@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, fixture_rows, new_project, run_stage_module, set_params
-from newscat.errors import PipelineError
+from conftest import ROOT, fixture_rows, new_project, project_digests, run_stage_module, set_params
+from newscat.core.errors import PipelineError
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
 GOOD = [(1, "Troops cross border", "Rebels and troops met."), (2, "Coach quits", "The coach left the league."),
@@ -36,13 +37,14 @@ def make_project(tmp_path, files: dict[str, bytes], monkeypatch, **data) -> dict
     params = copy.deepcopy(PARAMS)
     params["data"].update({"source": "csv", "csv_dir": "in", **data})
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    shutil.copytree(ROOT / "data/nltk_data", tmp_path / "data/nltk_data")  # the project's stopword list
     monkeypatch.chdir(tmp_path)
     return params
 
 
 def outputs(root) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in (root / "data").rglob("*") if p.is_file()) \
-        if (root / "data").exists() else []
+    return sorted(str(p.relative_to(root)) for p in (root / "data").rglob("*")
+                  if p.is_file() and "nltk_data" not in p.parts) if (root / "data").exists() else []
 
 
 # ---------------------------------------------------------------- download: rows accounted for
@@ -147,7 +149,7 @@ CLEAN_REFUSED = {
 
 @pytest.mark.parametrize("case", CLEAN_REFUSED)
 def test_clean_refuses_degenerate_splits_with_counts_per_class(case):
-    from newscat.splits import build_splits
+    from newscat.data.splits import build_splits
 
     train, test, val_fraction, parts = CLEAN_REFUSED[case]
     with pytest.raises(PipelineError) as info:
@@ -158,7 +160,7 @@ def test_clean_refuses_degenerate_splits_with_counts_per_class(case):
 
 @pytest.mark.parametrize("drop", [True, False])
 def test_duplicates_counted_kept_on_one_side_and_test_overlap_dropped(drop):
-    from newscat.splits import build_splits
+    from newscat.data.splits import build_splits
 
     rows = fixture_rows(30, seed=5)
     train = rows + rows[:10] + [(1, "same words", "here"), (2, "same words", "here")]  # 12 repeats
@@ -197,7 +199,7 @@ def test_clean_stage_refusal_writes_nothing(tmp_path, monkeypatch, capsys):
     ("data.drop_test_overlap", "yes", False), ("data.drop_test_overlap", False, True),
 ])
 def test_values_that_would_crash_later_are_refused_up_front(key, value, ok):
-    from newscat.params import ParamsError, parse_params
+    from newscat.core.params import ParamsError, parse_params
 
     raw = copy.deepcopy(PARAMS)
     group, name = key.split(".")
@@ -238,18 +240,60 @@ def test_untouched_repro_runs_no_stage(data_project):
     assert result.returncode == 0 and "Running stage" not in result.stdout
 
 
-@pytest.mark.parametrize("command", [("repro",), ("exp", "run")])
-def test_typo_added_to_up_to_date_project_fails_the_next_repro(data_project, command):
+def status(project) -> tuple[str, str, dict]:
+    """What a user would compare: `git status`, `dvc status` and every byte of the outputs."""
+    git = dvc(project, "status", "--porcelain", "--untracked-files=all", program="git").stdout
+    return git, dvc(project, "status").stdout, project_digests(project)
+
+
+def without_key(text: str, key: str) -> str:
+    return re.sub(rf"^  {key}:.*\n", "", text, flags=re.M)
+
+
+@pytest.mark.parametrize("command, edit, named", [
+    (("repro",), lambda t: t.replace("  units:", "  unit:"), "model.unit: unknown key (did you mean 'model.units'?)"),
+    (("repro", "clean"), lambda t: t.replace("  units:", "  unit:"), "model.units: missing"),
+    (("repro", "download"), lambda t: without_key(t, "cell"), "model.cell: missing"),
+    (("exp", "run"), lambda t: t.replace("dropout: 0.1", "dropout: 1.5"), "model.dropout = 1.5 is out of range"),
+    (("exp", "run", "-S", "model.unit=3"), None, "Could not override 'model.unit'"),  # DVC's own refusal
+    (("exp", "run", "-S", "+model.unit=3"), None, "model.unit: unknown key (did you mean 'model.units'?)"),
+], ids=["repro-typo", "repro-stage-typo", "repro-stage-missing-key", "exp-run-bad-value", "exp-run-S-typo",
+        "exp-run-S-new-key"])
+def test_invalid_params_stop_every_command_before_any_stage(data_project, command, edit, named):
+    """A typo, a missing key or a bad value stops `dvc repro`, `dvc repro <stage>` and `dvc exp
+    run` (-S too) at check_params, the first stage, before DVC removes any output: git status,
+    dvc status and every output byte are what they were before the command."""
     original = (data_project / "params.yaml").read_text()
-    set_params(data_project, {"model": {"unit": 32}})
+    if edit:
+        (data_project / "params.yaml").write_text(edit(original))
+    before = status(data_project)
     try:
         result = dvc(data_project, *command)
+        after = status(data_project)
     finally:
         (data_project / "params.yaml").write_text(original)
     assert result.returncode != 0
-    assert "model.unit: unknown key (did you mean 'model.units'?)" in result.stdout + result.stderr
-    assert set(re.findall(r"Running stage '(\w+)'", result.stdout)) == {"check_params"}
+    assert named in result.stdout + result.stderr
+    assert set(re.findall(r"Running stage '(\w+)'", result.stdout)) <= {"check_params"}
+    if "+model.unit=3" in command:  # DVC itself writes -S into the workspace's params.yaml, as for any run
+        assert after[0] == " M params.yaml\n" and "changed outs" not in after[1]
+        after = (before[0], before[1], {**after[2], "params.yaml": before[2]["params.yaml"]})
+    assert after == before
     assert "Running stage" not in dvc(data_project, "repro").stdout  # fixed: nothing to do again
+
+
+def test_valid_params_change_reruns_only_the_stages_that_read_it(data_project):
+    """check_params reruns on any change of params.yaml, but its output keeps its bytes."""
+    original = (data_project / "params.yaml").read_text()
+    (data_project / "params.yaml").write_text(original.replace("val_fraction: 0.1", "val_fraction: 0.2"))
+    try:
+        result = dvc(data_project, "repro")
+    finally:
+        (data_project / "params.yaml").write_text(original)
+        dvc(data_project, "checkout", "--", "dvc.lock", program="git")
+        dvc(data_project, "checkout", "-f")
+    assert result.returncode == 0, result.stderr
+    assert set(re.findall(r"Running stage '(\w+)'", result.stdout)) == {"check_params", "clean"}
 
 
 # ---------------------------------------------------------------- OSError: one line, nothing half-written
@@ -258,6 +302,7 @@ def test_folder_where_output_goes_is_a_file_gives_one_line(tmp_path, monkeypatch
     """A path that cannot be written (here `data` is a file, as a read-only folder would be for a
     user): exit status 1, one line naming the stage and the path, no traceback."""
     make_project(tmp_path, {"train.csv": GOOD_TRAIN, "test.csv": GOOD_TEST}, monkeypatch)
+    shutil.rmtree(tmp_path / "data")  # the stopword list is not read by download
     (tmp_path / "data").write_text("not a folder")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, str(ROOT / "stages/download.py")], cwd=tmp_path, env=env,
@@ -267,16 +312,16 @@ def test_folder_where_output_goes_is_a_file_gives_one_line(tmp_path, monkeypatch
 
 
 def test_disk_full_midway_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
-    import newscat.io
+    import newscat.core.io
 
     make_project(tmp_path, {"train.csv": GOOD_TRAIN, "test.csv": GOOD_TEST}, monkeypatch)
-    real_write = newscat.io.write_table
+    real_write = newscat.core.io.write_table
 
     def fill_disk(path, header, rows):  # the first table is written, the second fails halfway
         real_write(path, header, rows)
         if "test" in path.name:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(newscat.io, "write_table", fill_disk)  # what the stage imports when it runs
+    monkeypatch.setattr(newscat.core.io, "write_table", fill_disk)  # what the stage imports when it runs
     with pytest.raises(SystemExit) as exit_info:
         run_stage_module("download")
     assert exit_info.value.code == 1

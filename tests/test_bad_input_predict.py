@@ -8,11 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
 from conftest import ROOT, run_stage_module
-from newscat.errors import PipelineError
+from newscat.core.errors import PipelineError
 
 VOCAB = ["election", "minister", "coach", "league", "shares", "profit", "chip", "software"]
 UNKNOWN, KNOWN = "zyxwv qwerty plugh", "election minister league"
@@ -23,20 +24,23 @@ def tiny(tmp_path_factory):
     """A folder with params.yaml, models/vocab.txt, an LSTM with its vocabulary hash, a baseline."""
     import joblib
 
-    from newscat.baseline import build_baseline
-    from newscat.model import build_model
-    from newscat.vocab_hash import vocab_hash_path, write_vocab_hash
+    from newscat.core.io import make_keras_archive_reproducible
+    from newscat.core.model import build_model
+    from newscat.core.registry import keras_model_path
+    from newscat.core.vocab import VOCAB_KEY, vocabulary_sha256
+    from newscat.train.baseline import build_baseline
 
     root = tmp_path_factory.mktemp("tiny")
     shutil.copy(ROOT / "params.yaml", root / "params.yaml")
+    shutil.copytree(ROOT / "data/nltk_data", root / "data/nltk_data")  # the project's stopword list
     (root / "models").mkdir()
     (root / "models/vocab.txt").write_text("".join(f"{w}\n" for w in VOCAB), encoding="utf-8")
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        build_model("lstm", len(VOCAB) + 2, 4, 4, 0.0).save("models/lstm_attention_model.keras")
-        for cell in ("lstm", "gru"):  # gru: only its hash (evaluate and export check both before loading)
-            write_vocab_hash(vocab_hash_path(cell))
+        for cell in ("lstm", "gru"):  # evaluate and export check both before loading
+            build_model(cell, len(VOCAB) + 2, 4, 4, 0.0).save(keras_model_path(cell))
+            make_keras_archive_reproducible(keras_model_path(cell), {VOCAB_KEY: vocabulary_sha256()})
         baseline = build_baseline(100, 1, 1.0).fit([" ".join(VOCAB[i::4]) for i in range(4)], [0, 1, 2, 3])
         joblib.dump(baseline, "models/baseline.joblib")
         yield root
@@ -46,7 +50,7 @@ def tiny(tmp_path_factory):
 
 def predict(*argv, stdin=subprocess.DEVNULL, cwd):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "newscat.predict", *argv], cwd=cwd, env=env, stdin=stdin,
+    return subprocess.run([sys.executable, "-m", "newscat.serve.predict", *argv], cwd=cwd, env=env, stdin=stdin,
                           capture_output=True, text=True, timeout=180)
 
 
@@ -61,7 +65,7 @@ def test_no_input_is_one_message_and_exit_status_2(tiny, argv, source):
 
 @pytest.mark.parametrize("model", ["lstm", "baseline"])
 def test_text_with_no_known_word_is_flagged_in_json(tiny, capsys, model):
-    from newscat.predict import main
+    from newscat.serve.predict import main
 
     main(["--json", "--model", model, UNKNOWN, KNOWN, ""])
     answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -69,7 +73,7 @@ def test_text_with_no_known_word_is_flagged_in_json(tiny, capsys, model):
 
 
 def test_text_with_no_known_word_is_flagged_in_plain_output(tiny, capsys):
-    from newscat.predict import main
+    from newscat.serve.predict import main
 
     main(["--model", "lstm", UNKNOWN, KNOWN])
     unknown_line, known_line = capsys.readouterr().out.splitlines()
@@ -81,7 +85,7 @@ def refusal(stage: str, capsys) -> str:
     """What `stage` says when it refuses: predict's PipelineError, or a stage's error line
     (exit status 1)."""
     if stage == "predict":
-        from newscat.predict import main
+        from newscat.serve.predict import main
 
         with pytest.raises(PipelineError) as info:
             main(["--model", "lstm", KNOWN])
@@ -103,18 +107,25 @@ def test_other_vocabulary_is_refused_naming_both_files(tiny, capsys, stage):
     finally:
         vocab.write_bytes(original)
     assert "models/vocab.txt is not the vocabulary models/lstm_attention_model.keras was trained with" in message
-    assert "models/lstm_attention.vocab.sha256" in message
+    assert "the model records" in message
     assert sorted(p.name for p in tiny.rglob("*")) == before  # nothing written
 
 
 def test_model_without_vocabulary_hash_is_refused(tiny):
-    from newscat.predict import main
+    from newscat.serve.predict import main
 
-    sidecar = tiny / "models/lstm_attention.vocab.sha256"
+    sidecar = tiny / "models/lstm_attention_model.keras"  # a model saved without the vocabulary's hash
     saved = sidecar.read_bytes()
-    sidecar.unlink()
+    with zipfile.ZipFile(sidecar) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    metadata = json.loads(entries["metadata.json"])
+    metadata.pop("newscat_vocab_sha256")
+    entries["metadata.json"] = json.dumps(metadata).encode()
+    with zipfile.ZipFile(sidecar, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
     try:
-        with pytest.raises(PipelineError, match=r"lstm_attention\.vocab\.sha256: not found; run `dvc repro train_lstm`"):
+        with pytest.raises(PipelineError, match=r"the model records none...; .*run `dvc repro train_lstm`"):
             main(["--model", "lstm", KNOWN])
     finally:
         sidecar.write_bytes(saved)

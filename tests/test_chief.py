@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from newscat.distribute import is_chief
+from newscat.train.distribute import is_chief
 
 CLUSTER = {"worker": ["host1:2222", "host2:2222"]}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_project
-from newscat import CLASS_NAMES
+from newscat.core.registry import CLASS_NAMES
 
 NEWSCAT = Path(sys.executable).parent / "newscat"  # the console script pip installed beside python
 TEXTS = ["striker scores in cup final", "shares fall as investors fear quarterly losses"]
@@ -26,7 +26,7 @@ def newscat(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(NEWSCAT), *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
 
 
-# The reference outputs: what `python -m newscat.predict <args>` prints in the project itself.
+# The reference outputs: what `python -m newscat.serve.predict <args>` prints in the project itself.
 REFERENCE_ARGS = {
     "baseline, json": ["--json", "--model", "baseline", *TEXTS],
     "default model, json": ["--json", *TEXTS, ""],
@@ -36,9 +36,9 @@ REFERENCE_ARGS = {
 
 @pytest.fixture(scope="module")
 def module_prints(built_project) -> dict[str, str]:
-    """{REFERENCE_ARGS key: what newscat.predict's main prints for those args in the shared
+    """{REFERENCE_ARGS key: what newscat.serve.predict's main prints for those args in the shared
     project}: the module run here, in this process (the project is read-only)."""
-    from newscat import predict
+    from newscat.serve import predict
 
     printed, cwd = {}, os.getcwd()
     os.chdir(built_project.path)

@@ -4,8 +4,8 @@ import gzip
 
 import pytest
 
-from newscat.data import Problems, find_split_file, load_csv_splits, read_ag_news_csv
-from newscat.errors import PipelineError
+from newscat.core.errors import PipelineError
+from newscat.data.raw import Problems, find_split_file, load_csv_splits, read_ag_news_csv
 from tests.conftest import write_ag_news_csv
 
 GOOD = '"3","Oil prices up","Crude rose #36;2 on Monday."\n'

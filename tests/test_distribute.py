@@ -2,7 +2,7 @@
 
 Logical devices must be configured before TensorFlow initialises, so the training runs in
 a fresh subprocess: it writes fixture data (conftest.fixture_rows, cleaned and vectorized
-with the pipeline's own code) into a scratch folder, then calls newscat.fit.fit (what the
+with the pipeline's own code) into a scratch folder, then calls newscat.train.fit.fit (what the
 train stages call) with train.distribute none and then mirrored (model built and compiled
 inside strategy.scope()), and reports test accuracy of each.
 """
@@ -18,7 +18,6 @@ from conftest import ROOT
 
 SCRIPT = textwrap.dedent("""
     import json, os, sys
-    from dataclasses import replace
     from pathlib import Path
     import tensorflow as tf
 
@@ -27,17 +26,19 @@ SCRIPT = textwrap.dedent("""
     sys.path[:0] = [ROOT, ROOT + "/tests"]
     import numpy as np
     from conftest import fixture_rows
-    from newscat.features import encode, fit_vocabulary, make_encoder, save_vocabulary
-    from newscat.params import load_params
-    from newscat.text import clean_texts, join_title_description
-    from newscat.training import eval_batches
-    from newscat.distribute import strategy_for
-    from newscat.fit import fit
+    from newscat.data.features import encode, fit_vocabulary, make_encoder
+    from newscat.core.vocab import save_vocabulary
+    from newscat.core.params import load_params
+    from newscat.data.text import clean_texts, join_title_description, read_stopwords
+    from newscat.train.training import eval_batches
+    from newscat.train.distribute import strategy_for
+    from newscat.train.fit import fit
 
     params = load_params(Path(ROOT) / "params.yaml")
+    stopwords = read_stopwords(Path(ROOT) / "data/nltk_data")
     os.chdir(WORK)
     splits = {"train": fixture_rows(60, seed=1), "val": fixture_rows(10, seed=3), "test": fixture_rows(25, seed=2)}
-    texts = {s: clean_texts(join_title_description(t, d) for _, t, d in rows) for s, rows in splits.items()}
+    texts = {s: clean_texts((join_title_description(t, d) for _, t, d in rows), stopwords) for s, rows in splits.items()}
     vocabulary = fit_vocabulary(texts["train"], 200)
     encoder = make_encoder(vocabulary, 24)
     Path("data/vectorized").mkdir(parents=True)
@@ -50,10 +51,10 @@ SCRIPT = textwrap.dedent("""
 
     result = {"logical_cpus": len(tf.config.list_logical_devices("CPU"))}
     for distribute in ("none", "mirrored"):
-        p = replace(params,
-                    model=replace(params.model, embedding_dim=16, units=16, dropout=0.1),
-                    train=replace(params.train, distribute=distribute, epochs=3, batch_size=32,
-                                  learning_rate=0.01, patience=2))
+        p = params.model_copy(update={
+            "model": params.model.model_copy(update=dict(embedding_dim=16, units=16, dropout=0.1)),
+            "train": params.train.model_copy(update=dict(distribute=distribute, epochs=3, batch_size=32,
+                                                         learning_rate=0.01, patience=2))})
         model = fit("lstm", p).model
         probabilities = model.predict(eval_batches(x_test), verbose=0)
         result[distribute] = {

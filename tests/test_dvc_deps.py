@@ -1,7 +1,7 @@
-"""dvc.yaml's deps are exact both ways: every stage depends on its script, on every project
-module the script imports (followed transitively, package __init__ files included) and on
-the data files it reads, and on nothing else. So a change reruns exactly the stages it can
-affect, and no stage reruns for a file it never reads."""
+"""dvc.yaml's deps are exact both ways, at folder level: every stage depends on its script, on
+each package folder whose modules it runs (imports followed transitively), on the data it
+reads and on data/params.ok, and on nothing else. So a change reruns exactly the stages it can
+affect, and no stage reruns for a folder it never runs."""
 
 from __future__ import annotations
 
@@ -11,49 +11,43 @@ from pathlib import Path
 import pytest
 import yaml
 
+from newscat.core import registry
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+MAX_CODE_PATHS = 4  # a stage's script and at most three package folders
 
-# The data each stage's code reads (files, or a folder when it reads every file in it), from
-# reading the code: paths written there or composed from constants (newscat.datasets,
-# newscat.features.VOCAB_FILE, newscat.registry).
-VECTORIZED_TRAIN_VAL = ["data/vectorized/x_train.npy", "data/vectorized/y_train.npy",
-                        "data/vectorized/x_val.npy", "data/vectorized/y_val.npy"]
+MODELS_READ = [str(registry.keras_model_path(c)) for c in registry.RNN_CELLS]
+# The data each stage's code reads (files, or a folder when it reads files in it), from reading
+# the code: paths composed from newscat.core.registry.
 DATA_READ = {
     "check_params": [],  # params.yaml: as params (the whole file), not as a file dep
     "download": [],  # its input folder is a param (data.csv_dir / data.manual_dir) or TFDS
-    "clean": ["data/raw/train.csv", "data/raw/test.csv"],
-    # every file of data/clean (train, val, test tables and report.json); download's report
-    "vectorize": ["data/clean", "data/raw/report.json"],
-    "wordclouds": ["data/raw/train.csv", "data/raw/test.csv", "data/clean/train.csv", "data/clean/test.csv"],
-    "train_lstm": VECTORIZED_TRAIN_VAL + ["models/vocab.txt"],
-    "train_gru": VECTORIZED_TRAIN_VAL + ["models/vocab.txt"],
-    "train_baseline": ["data/clean/train.csv"],
-    "evaluate": ["data/vectorized/x_test.npy", "data/vectorized/y_test.npy", "data/clean/test.csv",
-                 "models/vocab.txt", "models/lstm_attention_model.keras", "models/gru_attention_model.keras",
-                 "models/baseline.joblib", "dvclive/train_lstm/plots", "dvclive/train_gru/plots",
-                 "models/lstm_attention.vocab.sha256", "models/gru_attention.vocab.sha256"],
-    "export": ["models/vocab.txt", "models/lstm_attention_model.keras", "models/gru_attention_model.keras",
-               "models/lstm_attention.vocab.sha256", "models/gru_attention.vocab.sha256"],
+    "clean": [registry.RAW_DIR],
+    "vectorize": [registry.RAW_DIR, registry.CLEAN_DIR],  # every table, and download's report
+    "wordclouds": [registry.RAW_DIR, registry.CLEAN_DIR],
+    "train_lstm": [registry.VECTORIZED_DIR, registry.VOCAB_FILE],
+    "train_gru": [registry.VECTORIZED_DIR, registry.VOCAB_FILE],
+    "train_baseline": [registry.CLEAN_DIR],
+    "evaluate": [registry.VECTORIZED_DIR, registry.CLEAN_DIR, registry.VOCAB_FILE, *MODELS_READ,
+                 registry.BASELINE_FILE, *(registry.live_dir(c) / "plots" for c in registry.RNN_CELLS)],
+    "export": [registry.VOCAB_FILE, *MODELS_READ],
 }
-# Imported, but no output can depend on it (none today).
-NOT_A_DEP: set[str] = set()
+# Data files that a module itself opens, whoever imports it.
+MODULE_READS = {"newscat/data/text.py": [str(registry.NLTK_DATA / "corpora/stopwords/english")]}
 
 
-def module_files(name: str, search: Path) -> list[Path]:
-    """Project files that `import name` executes: each package's __init__.py on the way and
-    the module itself; a top-level module found next to the importing script counts too."""
+def module_files(name: str) -> list[Path]:
+    """Project files that `import name` executes: each package's __init__.py on the way and the
+    module itself."""
     parts, files = name.split("."), []
-    for base in (ROOT, search):
-        for i in range(1, len(parts) + 1):
-            path = base.joinpath(*parts[:i])
-            if (path / "__init__.py").is_file():
-                files.append(path / "__init__.py")
-            elif path.with_suffix(".py").is_file():
-                files.append(path.with_suffix(".py"))
-        if files:
-            return files
-    return []
+    for i in range(1, len(parts) + 1):
+        path = ROOT.joinpath(*parts[:i])
+        if (path / "__init__.py").is_file():
+            files.append(path / "__init__.py")
+        elif path.with_suffix(".py").is_file():
+            files.append(path.with_suffix(".py"))
+    return files
 
 
 def imports_of(path: Path) -> set[Path]:
@@ -62,11 +56,11 @@ def imports_of(path: Path) -> set[Path]:
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.update(module_files(alias.name, path.parent))
+                found.update(module_files(alias.name))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.update(module_files(node.module, path.parent))
+            found.update(module_files(node.module))
             for alias in node.names:  # `from package import module`
-                found.update(f for f in module_files(f"{node.module}.{alias.name}", path.parent)
+                found.update(f for f in module_files(f"{node.module}.{alias.name}")
                              if f.stem == alias.name or f.parent.name == alias.name)
     return found
 
@@ -78,7 +72,7 @@ def stage_script(cmd: str) -> str:
     return words[2].replace(".", "/") + ".py"
 
 
-def code_deps(script: str) -> set[str]:
+def code_files(script: str) -> set[str]:
     """The script and every project file it imports, transitively, relative to ROOT."""
     seen, todo = set(), [ROOT / script]
     while todo:
@@ -86,17 +80,23 @@ def code_deps(script: str) -> set[str]:
         if path not in seen:
             seen.add(path)
             todo.extend(imports_of(path))
-    return {str(p.relative_to(ROOT)) for p in seen} - NOT_A_DEP
+    return {str(p.relative_to(ROOT)) for p in seen}
 
 
-# Data files that a module itself opens, whoever imports it.
-MODULE_READS = {"newscat/text.py": ["data/nltk_data/corpora/stopwords/english"]}
+def code_path(file: str) -> str | None:
+    """The dvc.yaml dep that covers a code file: its package folder (newscat/<part>), or the
+    script itself. newscat/__init__.py holds only a docstring (checked below): no dep."""
+    parts = Path(file).parts
+    if file == "newscat/__init__.py":
+        return None
+    return "/".join(parts[:2]) if parts[0] == "newscat" else file
 
 
 def expected_deps(stage: str) -> set[str]:
-    code = code_deps(stage_script(STAGES[stage]["cmd"]))
+    code = code_files(stage_script(STAGES[stage]["cmd"]))
     module_data = {path for module in code for path in MODULE_READS.get(module, [])}
-    return code | module_data | set(DATA_READ[stage])
+    guard = set() if stage == "check_params" else {str(registry.PARAMS_CHECKED)}
+    return ({code_path(f) for f in code} - {None}) | module_data | {str(p) for p in DATA_READ[stage]} | guard
 
 
 def test_every_stage_is_described():
@@ -113,12 +113,36 @@ def test_stage_deps_are_exactly_its_code_and_data(stage):
                                        f"extra deps {extra} (neither imported nor read)")
 
 
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_stage_lists_a_few_code_paths(stage):
+    code = [d for d in STAGES[stage]["deps"] if d.startswith(("stages/", "newscat"))]
+    assert 1 <= len(code) <= MAX_CODE_PATHS, code
+
+
+def test_package_init_does_nothing():
+    """newscat/__init__.py is no stage's dep: it may hold a docstring and nothing else."""
+    tree = ast.parse((ROOT / "newscat/__init__.py").read_text())
+    assert all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in tree.body)
+
+
+def test_no_package_folder_imports_a_folder_that_uses_it():
+    """core imports no other folder; no folder imports serve (the top of the graph)."""
+    for path in (ROOT / "newscat").rglob("*.py"):
+        part = path.relative_to(ROOT / "newscat").parts[0]
+        used = {code_path(str(f.relative_to(ROOT))) for f in imports_of(path)} - {None}
+        if part == "core":
+            assert used <= {"newscat/core"}, (path, used)
+        if part != "serve":
+            assert "newscat/serve" not in used, (path, used)
+
+
 @pytest.mark.parametrize("source, expected", [
-    ("import newscat.io", {"newscat/__init__.py", "newscat/io.py"}),
-    ("from newscat import CLASS_NAMES", {"newscat/__init__.py"}),
-    ("from newscat import registry", {"newscat/__init__.py", "newscat/registry.py"}),
-    ("from newscat.registry import MODELS", {"newscat/__init__.py", "newscat/registry.py"}),
-    ("def f():\n    import newscat.errors", {"newscat/__init__.py", "newscat/errors.py"}),
+    ("import newscat.core.io", {"newscat/__init__.py", "newscat/core/__init__.py", "newscat/core/io.py"}),
+    ("from newscat.core import registry",
+     {"newscat/__init__.py", "newscat/core/__init__.py", "newscat/core/registry.py"}),
+    ("from newscat.core.registry import MODELS",
+     {"newscat/__init__.py", "newscat/core/__init__.py", "newscat/core/registry.py"}),
+    ("def f():\n    import newscat.train.fit", {"newscat/__init__.py", "newscat/train/__init__.py", "newscat/train/fit.py"}),
     ("import numpy, os.path", set()),
 ])
 def test_import_forms_are_followed(tmp_path, source, expected):

@@ -5,7 +5,7 @@ import csv
 
 import pytest
 
-from newscat.evaluation import kept_epoch, write_training_curves
+from newscat.evaluate.evaluation import kept_epoch, write_training_curves
 
 
 def write_history(live_dir, split: str, metric: str, values: list[float]) -> None:
@@ -34,7 +34,7 @@ def test_training_curves_count_epochs_from_one_for_every_model_and_split(tmp_pat
 
 
 def test_headline_metrics_are_flat_and_name_the_headline():
-    from newscat.evaluation import headline_metrics
+    from newscat.evaluate.evaluation import headline_metrics
 
     scores = {"lstm": {"accuracy": 0.8, "macro": {"f1": 0.79}}, "gru": {"accuracy": 0.9, "macro": {"f1": 0.88}}}
     assert headline_metrics(scores, "gru") == {"model": "gru", "accuracy": 0.9, "macro_f1": 0.88,
@@ -46,7 +46,7 @@ def test_ensemble_probabilities_give_log_loss_without_a_warning():
 
     import numpy as np
 
-    from newscat.evaluation import classification_metrics
+    from newscat.evaluate.evaluation import classification_metrics
 
     # the ensemble: float64 means of float32 softmax rows, off 1 by ~1e-7 (more than float64's tolerance)
     probabilities = np.array([[0.7, 0.1, 0.1, 0.1], [0.05, 0.85, 0.05, 0.05]]) * (1 + 2e-7)

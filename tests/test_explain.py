@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from newscat.attention_figure import Example, attention_figure, received_attention, select_examples
-from newscat.model import attention_model, build_model
+from newscat.core.model import attention_model, build_model
+from newscat.evaluate.attention_figure import Example, attention_figure, received_attention, select_examples
 
 
 def test_received_attention_ignores_padded_queries_and_keys():

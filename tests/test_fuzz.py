@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from newscat.data import Problems, read_ag_news_csv
-from newscat.errors import PipelineError
-from newscat.text import clean_text, english_stopwords
+from newscat.core.errors import PipelineError
+from newscat.data.raw import Problems, read_ag_news_csv
+from newscat.data.text import clean_text, english_stopwords
 
 # The suite runs the same 60 examples every time (derandomized, so CI is repeatable); set
 # FUZZ_EXAMPLES=5000 to explore fresh random cases.

@@ -1,4 +1,4 @@
-"""The one inference path (newscat.inference): evaluate's, predict's and the exported
+"""The one inference path (newscat.core.inference): evaluate's, predict's and the exported
 SavedModel's probabilities agree on the same texts under the same trained model."""
 
 import json
@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from newscat.inference import predict_by_length, predict_with_attention
-from newscat.model import attention_model, build_model
-from newscat.training import eval_batches
+from newscat.core.inference import predict_by_length, predict_with_attention
+from newscat.core.model import attention_model, build_model
+from newscat.train.training import eval_batches
 
 VOCAB = 50
 # Evaluate and predict run the same function on ids that two separate encoders made; the
@@ -55,9 +55,9 @@ def test_predict_with_attention_matches_the_twin_model_and_predict_by_length(mod
 @pytest.fixture(scope="module")
 def test_texts(built_project):
     """The raw test texts of the shared built project, as predict and serving receive them."""
-    from newscat.data import RAW_HEADER
-    from newscat.io import read_table
-    from newscat.text import join_title_description
+    from newscat.core.io import read_table
+    from newscat.core.registry import RAW_HEADER
+    from newscat.data.text import join_title_description
 
     rows = read_table(built_project.path / "data" / "raw" / "test.csv", RAW_HEADER)
     return [join_title_description(title, description) for _, title, description in rows]
@@ -68,10 +68,10 @@ def test_evaluate_predict_and_savedmodel_give_the_same_probabilities(built_proje
                                                                      monkeypatch):
     import tensorflow as tf
 
-    from newscat.inference import load_model
-    from newscat.params import load_params
-    from newscat.predict import predict_proba
-    from newscat.registry import serving_path
+    from newscat.core.inference import load_model
+    from newscat.core.params import load_params
+    from newscat.core.registry import serving_path
+    from newscat.serve.predict import predict_proba
 
     monkeypatch.chdir(built_project.path)  # read-only: everything below only reads
     x_test, y_test = np.load("data/vectorized/x_test.npy"), np.load("data/vectorized/y_test.npy")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SUBPROCESS_TIMEOUT
-from newscat import CLASS_NAMES
-from newscat.evaluation import classification_metrics
-from newscat.splits import group_split
+from newscat.core.registry import CLASS_NAMES
+from newscat.data.splits import group_split
+from newscat.evaluate.evaluation import classification_metrics
 
 # --- classification_metrics -------------------------------------------------------------
 
@@ -147,7 +147,7 @@ def lengths():
 def batches(lengths, epoch: int, bucket_batches: int) -> list[list[int]]:
     import tensorflow as tf
 
-    from newscat.training import epoch_batches
+    from newscat.train.training import epoch_batches
 
     return [b.numpy().tolist() for b in epoch_batches(tf.constant(lengths), BATCH, seed=3, epoch=epoch,
                                                       bucket_batches=bucket_batches)]

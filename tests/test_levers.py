@@ -4,10 +4,10 @@ does what its name says when on."""
 import numpy as np
 import pytest
 
-from newscat.features import fit_vocabulary
-from newscat.model import SparseSmoothedCrossentropy, attention_model, build_model
-from newscat.params import ParamsError, parse_params
-from newscat.training import compile_model, lever_callbacks, make_deterministic
+from newscat.core.model import SparseSmoothedCrossentropy, attention_model, build_model
+from newscat.core.params import ParamsError, parse_params
+from newscat.data.features import fit_vocabulary
+from newscat.train.training import compile_model, lever_callbacks, make_deterministic
 
 TINY = dict(vocab_size=50, embedding_dim=8, units=6, dropout=0.2)
 IDS = np.array([[5, 9, 13, 2, 0, 0], [7, 7, 0, 0, 0, 0], [3, 4, 5, 6, 7, 8]], np.int32)
@@ -19,13 +19,6 @@ IDS = np.array([[5, 9, 13, 2, 0, 0], [7, 7, 0, 0, 0, 0], [3, 4, 5, 6, 7, 8]], np
 def test_invalid_lever_value_is_named(group, key, value):
     with pytest.raises(ParamsError, match=rf"{group}\.{key} = {value!r}"):
         parse_params({group: {key: value}})
-
-
-def test_levers_default_to_off():
-    p = parse_params({})
-    assert (p.vectorize.min_freq, p.model.spatial_dropout, p.model.attention_projections) == (1, 0.0, False)
-    assert (p.train.use_ema, p.train.label_smoothing, p.train.weight_decay, p.train.lr_schedule) == \
-        (False, 0.0, 0.0, "none")
 
 
 @pytest.mark.parametrize("min_freq, expected", [(1, {"market", "stocks", "rise", "fall"}),
@@ -75,10 +68,11 @@ def test_cosine_schedule_needs_total_steps():
 
 
 def test_with_ema_the_kept_weights_are_the_ones_early_stopping_validated():
-    import keras
     from types import SimpleNamespace
 
-    from newscat.training import eval_batches, train_batches
+    import keras
+
+    from newscat.train.training import eval_batches, train_batches
 
     make_deterministic(0)
     rng = np.random.default_rng(0)
@@ -89,7 +83,7 @@ def test_with_ema_the_kept_weights_are_the_ones_early_stopping_validated():
     compile_model(model, 0.05, levers)
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
     history = model.fit(train_batches(x[:64], y[:64], 16, 0, 0, 4), steps_per_epoch=4, epochs=4, verbose=0,
-                        shuffle=False, validation_data=eval_batches(x[64:], y[64:]),  # as newscat.fit
+                        shuffle=False, validation_data=eval_batches(x[64:], y[64:]),  # as newscat.train.fit
                         callbacks=[*lever_callbacks(levers), early_stopping])
     best_val_loss = min(history.history["val_loss"])
     assert model.evaluate(eval_batches(x[64:], y[64:]), verbose=0)[0] == pytest.approx(best_val_loss, rel=1e-5)

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from newscat.model import attention_model, build_model
-from newscat.training import compile_model, make_deterministic, train_batches
+from newscat.core.model import attention_model, build_model
+from newscat.train.training import compile_model, make_deterministic, train_batches
 
 VOCAB = 50
 TINY = dict(vocab_size=VOCAB, embedding_dim=8, units=6, dropout=0.2)
@@ -67,7 +67,7 @@ def reloaded(tmp_path_factory):
         model = build_model(cell, **TINY)
         model.save(base / f"{cell}.keras")
         expected[cell] = np.asarray(model(IDS))
-    script = (f"import sys, json, numpy as np; sys.path.insert(0, {str(sys.path[0])!r}); import newscat.model, keras; "
+    script = (f"import sys, json, numpy as np; sys.path.insert(0, {str(sys.path[0])!r}); import newscat.core.model, keras; "
               f"print(json.dumps({{c: np.asarray(keras.models.load_model(f'{base}/{{c}}.keras')(np.array({IDS.tolist()}, "
               f"np.int32))).tolist() for c in {list(CELLS)!r}}}))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,

@@ -60,13 +60,13 @@ AUDITED = textwrap.dedent("""
     runpy.run_module(module, run_name="__main__", alter_sys=True)  # as `python -m <module>`
 """)
 
-# Iterates the train stage's pipeline (newscat.training.train_batches, rows tagged with their
+# Iterates the train stage's pipeline (newscat.train.training.train_batches, rows tagged with their
 # index) for EPOCHS epochs through MultiWorkerMirroredStrategy and prints the rows it was given.
 SHARD_PROBE = textwrap.dedent("""
     import json, sys
     import numpy as np
-    from newscat.distribute import strategy_for
-    from newscat.training import steps_per_epoch, train_batches
+    from newscat.train.distribute import strategy_for
+    from newscat.train.training import steps_per_epoch, train_batches
     n, batch, epochs = 203, 32, int(sys.argv[1])  # 203: the last batch of an epoch is short
     rng = np.random.default_rng(0)
     x = np.zeros((n, 12), np.int32)
@@ -133,8 +133,8 @@ def accuracy_on_test_split(project: Path) -> float:
     """Test accuracy of the project's saved LSTM (loaded in this process)."""
     import keras
 
-    import newscat.model  # noqa: F401  (registers the attention layer)
-    from newscat.training import eval_batches
+    import newscat.core.model  # noqa: F401  (registers the attention layer)
+    from newscat.train.training import eval_batches
 
     model = keras.models.load_model(project / "models" / "lstm_attention_model.keras")
     x, y = (np.load(project / "data" / "vectorized" / f"{name}_test.npy") for name in ("x", "y"))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run
-from newscat.params import ParamsError, load_params, parse_params
+from newscat.core.params import ParamsError, load_params, parse_params
 
 VALID = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
 
@@ -66,14 +66,14 @@ def test_unknown_group_is_named(group, suggestion):
 
 
 @pytest.mark.parametrize("key, value, expected", [
-    ("train__learning_rate", "1e-3", "is a str, expected a float"),
-    ("train__epochs", True, "is a bool, expected a int"),
-    ("train__batch_size", 32.0, "is a float, expected a int"),
-    ("model__units", "64", "is a str, expected a int"),
-    ("model__dropout", [0.1], "is a list, expected a float"),
-    ("model__cell", 1, "is a int, expected a str"),
-    ("data__seed", None, "is null"),
-    ("baseline__C", False, "is a bool, expected a float"),
+    ("train__learning_rate", "1e-3", "is a str (YAML read it as text"),
+    ("train__epochs", True, "is a bool; valid: an integer >= 1"),
+    ("train__batch_size", 32.0, "is a float; valid: an integer in [1, 65536]"),
+    ("model__units", "64", "is a str (YAML read it as text"),
+    ("model__dropout", [0.1], "is a list; valid: a number in [0, 1)"),
+    ("model__cell", 1, "is a int; valid: one of 'lstm', 'gru'"),
+    ("data__seed", None, "is null; valid: an integer in [0, 4294967295]"),
+    ("baseline__C", False, "is a bool; valid: a number > 0"),
 ])
 def test_wrong_type_names_key_value_and_expected_type(key, value, expected):
     message = problems_of(with_changes(**{key: value}))
@@ -100,7 +100,7 @@ def test_number_written_as_text_gets_a_hint(tmp_path):
     (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ParamsError) as info:
         load_params(tmp_path / "params.yaml")
-    assert "train.learning_rate = '0.001' is a str, expected a float (YAML read it as text" in str(info.value)
+    assert "train.learning_rate = '0.001' is a str (YAML read it as text" in str(info.value)
 
 
 @pytest.mark.parametrize("key, value, valid", [
@@ -147,7 +147,7 @@ def test_relative_path_leaving_the_project_is_refused(key, path):
     assert f"data.{key} = {path!r} is out of range" in message and "or absolute" in message
 
 
-@pytest.mark.parametrize("path", ["data/sample", "./data/sample", "/srv/ag_news_csv"])
+@pytest.mark.parametrize("path", ["data/sample", "./data/sample", "/srv/ag_news_csv", "..foo", "data/..x"])
 def test_path_inside_the_project_or_absolute_is_accepted(path):
     assert parse_params(with_changes(data__csv_dir=path)).data.csv_dir == path
 
@@ -188,7 +188,49 @@ def test_stage_with_invalid_params_exits_cleanly_before_writing(project, stage):
     result = run([sys.executable, "-m", f"stages.{stage}"], project, check=False)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "error: params.yaml: 2 invalid parameter(s)" in result.stderr
+    assert "error: params.yaml: 3 invalid parameter(s)" in result.stderr
+    assert "model.units: missing" in result.stderr
     assert "model.unit: unknown key (did you mean 'model.units'?)" in result.stderr
     assert "unknown group 'trian'" in result.stderr
     assert files() == before and not (project / "data" / "raw").exists()
+
+
+KEYS = [(group, key) for group, values in VALID.items() for key in values]
+
+
+@pytest.mark.parametrize("group, key", KEYS, ids=[f"{g}.{k}" for g, k in KEYS])
+def test_every_key_is_required_and_a_missing_one_is_named_in_one_line(group, key):
+    """params.yaml is the only place a default lives: deleting any key is an error naming it."""
+    message = problems_of(with_changes(**{f"{group}__{key}": ...}))
+    assert "1 invalid parameter(s)" in message
+    line = message.splitlines()[1]
+    assert line.startswith(f"  - {group}.{key}: missing; add it to params.yaml (valid: ")
+
+
+def test_a_missing_group_is_named_with_its_keys():
+    raw = copy.deepcopy(VALID)
+    del raw["baseline"]
+    assert "baseline: missing; add the group with its keys max_features, ngram_max, C" in problems_of(raw)
+
+
+@pytest.mark.parametrize("key, value, valid", [
+    ("data__csv_dir", "", "a folder path"),
+    ("train__batch_size", 10**12, "[1, 65536]"),
+    ("model__units", 10**12, "[1, 4096]"),
+    ("model__embedding_dim", 5000, "[1, 4096]"),
+    ("data__val_fraction", 10**400, "(0, 0.5]"),
+    ("train__learning_rate", 10**400, "> 0"),
+])
+def test_values_that_would_break_a_stage_later_are_refused(key, value, valid):
+    message = problems_of(with_changes(**{key: value}))
+    assert f"{key.replace('__', '.')} = " in message and valid in message
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b"train:\n  epochs: \xff\n", r"not UTF-8 text \(byte 17"),
+    (b"train:\n  epochs: " + b"9" * 5000 + b"\n", "cannot read as a number"),
+])
+def test_unreadable_params_file_is_one_clear_error(tmp_path, text, expected):
+    (tmp_path / "params.yaml").write_bytes(text)
+    with pytest.raises(ParamsError, match=expected):
+        load_params(tmp_path / "params.yaml")

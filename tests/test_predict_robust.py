@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import run
-from newscat import CLASS_NAMES
+from newscat.core.registry import CLASS_NAMES
 
 ODD_TEXTS = {
     "empty": "",
@@ -49,8 +49,8 @@ def trained(built_project):
 @pytest.fixture(scope="module")
 def probabilities(trained):
     """{model: [len(ODD_TEXTS), 4]} from one predict_proba call per model."""
-    from newscat.params import load_params
-    from newscat.predict import predict_proba
+    from newscat.core.params import load_params
+    from newscat.serve.predict import predict_proba
 
     seq_len = load_params().vectorize.sequence_length
     return {name: np.asarray(predict_proba(name, list(ODD_TEXTS.values()), seq_len)) for name in MODELS}
@@ -77,8 +77,8 @@ def test_one_row_per_text(probabilities, model):
 def test_odd_text_alone_is_classified_like_in_a_batch(trained, probabilities, case):
     """A batch of one odd text (every row padding-only, or full length) works and gives the
     same answer as inside a batch: trimming padding per batch does not change results."""
-    from newscat.params import load_params
-    from newscat.predict import predict_proba
+    from newscat.core.params import load_params
+    from newscat.serve.predict import predict_proba
 
     alone = np.asarray(predict_proba("lstm", [ODD_TEXTS[case]], load_params().vectorize.sequence_length))
     assert alone.shape == (1, len(CLASS_NAMES))
@@ -98,12 +98,12 @@ def test_texts_without_known_words_get_the_same_answer(probabilities):
 
 @pytest.mark.parametrize("model", ["lstm", "baseline"])
 def test_cli_classifies_every_line_of_an_odd_file(trained, model, tmp_path):
-    """`python -m newscat.predict --file` on a file with empty lines, odd scripts, invalid
+    """`python -m newscat.serve.predict --file` on a file with empty lines, odd scripts, invalid
     UTF-8 and a 100k-character line: one JSON answer per line, exit status 0."""
     lines = [ODD_TEXTS[c] for c in ("empty", "cyrillic", "cjk", "emoji", "very_long", "in_domain")]
     path = tmp_path / "odd_input.txt"
     path.write_bytes(b"\n".join(line.encode() for line in lines) + b"\n\xff\xfe broken \xc3 bytes\n")
-    result = run([sys.executable, "-m", "newscat.predict", "--model", model, "--json", "--file", str(path)],
+    result = run([sys.executable, "-m", "newscat.serve.predict", "--model", model, "--json", "--file", str(path)],
                  trained)
     answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(answers) == len(lines) + 1
@@ -116,6 +116,6 @@ def test_cli_classifies_every_line_of_an_odd_file(trained, model, tmp_path):
 
 def test_cli_with_empty_argument_text(trained):
     """An explicit empty argument is a text (an empty one): it gets a class."""
-    result = run([sys.executable, "-m", "newscat.predict", "--model", "baseline", "--json", ""], trained)
+    result = run([sys.executable, "-m", "newscat.serve.predict", "--model", "baseline", "--json", ""], trained)
     answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(answers) == 1 and answers[0]["text"] == "" and answers[0]["class"] in CLASS_NAMES

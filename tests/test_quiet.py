@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from conftest import PYTHON, ROOT, USER_ENVIRONMENT, run
-from newscat.quiet import is_start_up_noise
+from newscat.core.quiet import is_start_up_noise
 
 START_UP_MARKERS = ("absl::InitializeLog", "oneDNN", "cuda", "cuInit", "cpu_feature_guard",
                     "To enable the following instructions", "XLA", "I0000", "W0000", "E0000")
@@ -29,7 +29,7 @@ def test_start_up_noise(line, nvidia_driver, noise):
 
 
 def test_captured_lines_that_are_not_noise_are_written_again():
-    code = ("import os; from newscat.quiet import start_up_lines_dropped\n"
+    code = ("import os; from newscat.core.quiet import start_up_lines_dropped\n"
             "with start_up_lines_dropped():\n"
             "    os.write(2, b'I0000 00:00:1.5 7 port.cc:153] oneDNN custom operations are on.\\n')\n"
             "    os.write(2, b'something real went wrong\\n')\n"
@@ -52,7 +52,22 @@ def test_no_stage_prints_a_start_up_line(built_project):
 
 def test_tensorflow_is_imported_with_its_usual_loader_and_quietly_in_a_users_environment():
     """TensorFlow's defaults (log level, oneDNN on: the suite turns it off, conftest)."""
-    code = "import newscat, tensorflow as tf; print(type(tf.__spec__.loader).__name__, tf.constant(2).numpy())"
+    code = ("from newscat.core import quiet; quiet.install(); import tensorflow as tf; "
+            "print(type(tf.__spec__.loader).__name__, tf.constant(2).numpy())")
     result = run([PYTHON, "-c", code], ROOT, timeout=120, unset=USER_ENVIRONMENT)
     assert result.stdout.split() == ["SourceFileLoader", "2"], result.stderr
     assert start_up_lines(result.stderr) == []
+
+
+def test_importing_the_package_changes_nothing_in_the_process():
+    """Quieting is an explicit call (the stage runner, the CLI): importing every module of the
+    package installs no import hook and changes no process-wide setting."""
+    code = ("import csv, os, pkgutil, sys, importlib, newscat\n"
+            "import tensorflow, keras, sklearn.pipeline, matplotlib.pyplot, joblib, yaml, pydantic\n"  # theirs
+            "before = (list(sys.meta_path), csv.field_size_limit())\n"
+            "for m in pkgutil.walk_packages(newscat.__path__, 'newscat.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "after = (list(sys.meta_path), csv.field_size_limit())\n"
+            "print(before == after, 'tensorflow' in sys.modules)\n")
+    result = run([PYTHON, "-c", code], ROOT, timeout=120)
+    assert result.stdout.split() == ["True", "True"], result.stderr

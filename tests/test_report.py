@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from newscat import CLASS_NAMES
-from newscat.registry import DISPLAY_NAMES
-from newscat.report import ORIGIN_ACCURACY, classification_report
+from newscat.core.registry import CLASS_NAMES, DISPLAY_NAMES
+from newscat.evaluate.report import ORIGIN_ACCURACY, classification_report
 
 MODELS = ["lstm", "gru", "baseline"]
 

@@ -1,7 +1,7 @@
 """Reruns are identical: `dvc repro --force` on the same machine, same params and data, writes
 byte-identical outputs (metrics, DVCLive history, models, figures, data), so dvc.lock does not
 change and nothing downstream of an unchanged stage ever reruns. Before the forced rerun, four
-stages are killed in their write phase (NEWSCAT_FAULT, newscat.io.fault_point: os._exit as a
+stages are killed in their write phase (NEWSCAT_FAULT, newscat.core.io.fault_point: os._exit as a
 SIGKILL would): the previous outputs stay as they were, and after the rerun the checkout is
 exactly as after an uninterrupted run (`git status` clean, no temporaries, no checkpoint). The first run is the shared
 built project; the kills and the forced rerun happen in a copy of it (so outputs may not depend
@@ -104,14 +104,14 @@ def test_keras_archive_has_no_save_time_or_memory_addresses(reruns):
 
 def test_reproducible_keras_archive_still_loads_the_same_model(reruns):
     """Dropping shared_object_id and the save time changes nothing the loaded model computes."""
-    import numpy as np
     import keras
+    import numpy as np
 
-    import newscat.model  # noqa: F401  (registers the attention layer)
+    import newscat.core.model  # noqa: F401  (registers the attention layer)
 
     project = reruns["project"]
     model = keras.models.load_model(project / "models" / "lstm_attention_model.keras")
-    reference = newscat.model.build_model("lstm", model.get_layer("embedding").input_dim, 8, 8, 0.1)
+    reference = newscat.core.model.build_model("lstm", model.get_layer("embedding").input_dim, 8, 8, 0.1)
     reference.load_weights(project / "models" / "lstm_attention.weights.h5")
     x = np.load(project / "data" / "vectorized" / "x_val.npy")
     np.testing.assert_array_equal(model.predict(x, verbose=0), reference.predict(x, verbose=0))

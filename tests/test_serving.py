@@ -1,4 +1,4 @@
-"""The exported SavedModel: in-graph cleaning equals newscat.text, and the reloaded model
+"""The exported SavedModel: in-graph cleaning equals newscat.data.text, and the reloaded model
 (in a fresh process, without our code) predicts what the Keras model predicts."""
 
 import json
@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE_DIR, fixture_rows
-from newscat.data import load_csv_splits
-from newscat.features import encode, make_encoder
-from newscat.model import build_model
-from newscat.serving import (MAX_CODE_POINT, Lowercase, RawTextPipeline, clean_tokens, export_serving,
-                             non_letters_re2, stopword_table)
-from newscat.text import NON_LETTERS, clean_text, english_stopwords, join_title_description
+from newscat.core.model import build_model
+from newscat.data.features import encode, make_encoder
+from newscat.data.raw import load_csv_splits
+from newscat.data.text import NON_LETTERS, clean_text, english_stopwords, join_title_description
+from newscat.serve.serving import (MAX_CODE_POINT, Lowercase, RawTextPipeline, clean_tokens, export_serving,
+                                   non_letters_re2, stopword_table)
 
 TRICKY = [
     "Profit #36;5 million", "Shares &#36;12 higher", "quot;Hello quot; world", "&quot;Quoted&quot;",

@@ -5,11 +5,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from newscat.errors import PipelineError
-from newscat.text import (ARTIFACTS, STOPWORDS_ROOT, clean_text, decode_artifacts, english_stopwords,
-                          join_title_description, read_stopwords, required_char)
+from newscat.core.errors import PipelineError
+from newscat.data.text import (ARTIFACTS, STOPWORDS_ROOT, clean_text, decode_artifacts, english_stopwords,
+                               join_title_description, read_stopwords, required_char)
 
 STOP = frozenset({"the", "a", "of", "s", "t", "and", "is", "don"})
 

@@ -6,8 +6,8 @@ import pytest
 
 tfds = pytest.importorskip("tensorflow_datasets")
 
-from newscat.data import load_tfds_splits  # noqa: E402
-from newscat.errors import PipelineError  # noqa: E402
+from newscat.core.errors import PipelineError  # noqa: E402
+from newscat.data.raw import load_tfds_splits  # noqa: E402
 
 
 class _Reachable:

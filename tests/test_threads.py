@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from newscat.params import ParamsError, parse_params
-from newscat.training import resolve_threads
+from newscat.core.params import ParamsError, parse_params
+from newscat.train.training import resolve_threads
 
 VALID = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
 
@@ -50,8 +50,8 @@ def test_valid_thread_settings(intra, inter):
     (-1, "auto", "train.intra_op_threads", "out of range"),
     ("auto", 1025, "train.inter_op_threads", "out of range"),
     ("Auto", "auto", "train.intra_op_threads", "out of range"),
-    ("auto", 2.0, "train.inter_op_threads", "expected a int or str"),
-    (True, "auto", "train.intra_op_threads", "expected a int or str"),
+    ("auto", 2.0, "train.inter_op_threads", "is a float"),
+    (True, "auto", "train.intra_op_threads", "is a bool"),
 ])
 def test_invalid_thread_settings_name_key_and_what_is_valid(intra, inter, key, problem):
     with pytest.raises(ParamsError) as info:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from newscat.words import distinctive_words, log_odds_z
+from newscat.evaluate.words import distinctive_words, log_odds_z
 
 # Two classes of 4 words each; the prior is the pooled counts (x: 4, y: 4; a_0 = 8).
 TWO_CLASSES = [{"x": 3, "y": 1}, {"x": 1, "y": 3}]

@@ -27,9 +27,13 @@ def os_error_message(stage: str, exc: OSError) -> str:
 
 
 def run_stage(main: Callable[[], None], stage: str | None = None) -> None:
-    """Run a stage's main(); a PipelineError or an OSError (read-only folder, full disk, missing
-    permission) becomes one clear line and exit status 1. Outputs written through
-    newscat.io.StagedOutputs were already discarded by then, so nothing is half-written."""
+    """Run a stage's main() with TensorFlow's start-up lines quieted (newscat.core.quiet); a
+    PipelineError or an OSError (read-only folder, full disk, missing permission) becomes one
+    clear line and exit status 1. Outputs written through newscat.core.io.StagedOutputs were
+    already discarded by then, so nothing is half-written."""
+    from newscat.core import quiet
+
+    quiet.install()  # before the stage imports TensorFlow: its start-up lines stay out of the log
     stage = stage or Path(sys.argv[0]).stem
     try:
         main()

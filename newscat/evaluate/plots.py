@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from newscat import CLASS_NAMES  # noqa: E402
+from newscat.core.registry import CLASS_NAMES  # noqa: E402
 
 PNG_METADATA = {"Software": None}  # no version string: same bytes across matplotlib patch releases
 

@@ -4,12 +4,11 @@ After each epoch `EpochCheckpoint` saves, atomically, into a scratch folder outs
 outputs (tmp/resume/train_<cell>/worker-<i>): the model with its optimizer state, the
 EarlyStopping state, its best weights and every epoch's logs. A checkpoint is resumed only by
 the same run: `run_identity` records the cell, the params, the data, the content of every
-source file training may run (each newscat/*.py and stages/train.py: a superset of the
-stage's DVC deps, so no edit can slip through; an edit elsewhere in the package only costs
-a fresh start) and the TensorFlow and Keras versions. Any difference is named in one line
+source file training runs (newscat/core, newscat/train and stages/train.py: the stage's
+DVC code deps) and the TensorFlow and Keras versions. Any difference is named in one line
 and the checkpoint discarded. Dropout's random stream is re-seeded from (seed, epoch) at
 every epoch start, and the input order is already a function of (seed, epoch)
-(newscat.training), so a resumed run repeats the same arithmetic.
+(newscat.train.training), so a resumed run repeats the same arithmetic.
 """
 
 from __future__ import annotations
@@ -23,13 +22,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from newscat.errors import PipelineError
-from newscat.io import fault_point
+from newscat.core.errors import PipelineError
+from newscat.core.io import fault_point
+from newscat.core.registry import CHECKPOINT_ROOT
 
 STEPS_PER_EPOCH_STREAM = 2**20  # room in the seed counter for this many dropout draws per epoch
-CHECKPOINT_ROOT = Path("tmp/resume")  # scratch space, not a DVC output; git-ignored
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-STAGE_SCRIPT = PROJECT_DIR / "stages" / "train.py"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # newscat/
+TRAINING_CODE = ("core", "train")  # the package folders stages/train.py runs (its DVC code deps)
+STAGE_SCRIPT = Path("stages/train.py")  # relative to the project root, where stages run
 
 
 def checkpoint_dir(cell: str, worker: str = "worker-0", root: Path = CHECKPOINT_ROOT) -> Path:
@@ -42,7 +42,13 @@ def _digest(data: bytes) -> str:
 
 
 def source_files() -> list[Path]:
-    return sorted((PROJECT_DIR / "newscat").glob("*.py")) + ([STAGE_SCRIPT] if STAGE_SCRIPT.exists() else [])
+    return ([p for folder in TRAINING_CODE for p in sorted((PACKAGE_DIR / folder).glob("*.py"))]
+            + ([STAGE_SCRIPT] if STAGE_SCRIPT.exists() else []))
+
+
+def _code_name(path: Path) -> str:
+    """newscat/train/fit.py, stages/train.py: how a changed file is named to the user."""
+    return str(path.relative_to(PACKAGE_DIR.parent)) if path.is_absolute() else str(path)
 
 
 def run_identity(cell: str, settings: tuple, arrays: tuple) -> dict:
@@ -57,7 +63,7 @@ def run_identity(cell: str, settings: tuple, arrays: tuple) -> dict:
         "cell": cell,
         "params": _digest(repr(settings).encode()),
         "data": data.hexdigest()[:16],
-        "code": {str(p.relative_to(PROJECT_DIR)): _digest(p.read_bytes()) for p in source_files()},
+        "code": {_code_name(p): _digest(p.read_bytes()) for p in source_files()},
         "versions": f"tensorflow {tf.__version__}, keras {keras.__version__}",
     }
 

@@ -10,7 +10,7 @@ Order (issue: lowercase, decode artifacts, drop punctuation/digits, drop stopwor
 
 This module is the one definition, as data: the ARTIFACTS table, NON_LETTERS, Python's
 str.lower and NLTK's stopword list. Every pattern is written so RE2 accepts it too:
-newscat.serving replays the same table, and tables generated from these, in the TensorFlow
+newscat.serve.serving replays the same table, and tables generated from these, in the TensorFlow
 graph. The fast path (_MAY_HAVE_ARTIFACT) is derived from ARTIFACTS as well.
 """
 
@@ -22,7 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from newscat.errors import PipelineError
+from newscat.core.errors import PipelineError
+from newscat.core.registry import NLTK_DATA
 
 # (pattern, replacement) applied in order, after lowercasing.
 ARTIFACTS: tuple[tuple[str, str], ...] = (
@@ -38,7 +39,7 @@ ARTIFACTS: tuple[tuple[str, str], ...] = (
     (r"&[a-z]+;", " "),       # any other named entity (&nbsp; ...)
     (r"<[^<>]*>", " "),       # HTML tags such as <b> and <a href="...">
 )
-NON_LETTERS = r"[\W\d_]+"     # anything but a (unicode) letter; in-graph: newscat.serving.non_letters_re2
+NON_LETTERS = r"[\W\d_]+"     # anything but a (unicode) letter; in-graph: newscat.serve.serving.non_letters_re2
 _ARTIFACTS = tuple((re.compile(p), r) for p, r in ARTIFACTS)
 _NON_LETTERS = re.compile(NON_LETTERS)
 
@@ -68,7 +69,7 @@ _MAY_HAVE_ARTIFACT = _may_have_artifact()
 
 # NLTK's English stopword list (179 words), shipped in NLTK's corpus layout: cleaning never
 # downloads and gives the same tokens on every machine (a DVC dependency of clean and export).
-STOPWORDS_ROOT = Path(__file__).resolve().parent.parent / "data" / "nltk_data"
+STOPWORDS_ROOT = NLTK_DATA  # relative to the project root, where every stage runs
 
 
 def read_stopwords(root: Path = STOPWORDS_ROOT, language: str = "english") -> frozenset[str]:

@@ -1,7 +1,7 @@
-"""Classify new text with a trained model: `python -m newscat.predict "some headline" ...`.
+"""Classify new text with a trained model: `python -m newscat.serve.predict "some headline" ...`.
 
 Texts come from the arguments, from --file (one per line) or from stdin. The very same
-cleaning (newscat.text) and vocabulary (models/vocab.txt, checked against the hash stored with
+cleaning (newscat.data.text) and vocabulary (models/vocab.txt, checked against the hash stored with
 the model) as training are applied. A text with no word the model knows is flagged: its class
 is a guess from the empty input, not a reading of the text. No input at all: exit status 2.
 """
@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from newscat import CLASS_NAMES  # noqa: E402
-from newscat.errors import UsageError, run_stage  # noqa: E402
-from newscat.inference import load_model  # noqa: E402
-from newscat.io import require_file  # noqa: E402
-from newscat.params import load_params  # noqa: E402
-from newscat.registry import MODELS  # noqa: E402
-from newscat.text import clean_texts  # noqa: E402
+from newscat.core.errors import UsageError, run_stage
+from newscat.core.inference import class_probabilities, load_model
+from newscat.core.io import require_file
+from newscat.core.params import load_params
+from newscat.core.registry import BASELINE, CLASS_NAMES, MODELS
+from newscat.core.vocab import check_vocabulary, load_vocabulary
+from newscat.data.text import clean_texts
 
 
 def predict_proba(name: str, texts: list[str], sequence_length: int):
@@ -31,24 +28,20 @@ def predict_proba(name: str, texts: list[str], sequence_length: int):
 
 def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int):
     """Class probabilities of already cleaned texts under a loaded model."""
-    if name == "baseline":
-        return model.predict_proba(cleaned)
-    from newscat.features import encode, load_vocabulary, make_encoder
-    from newscat.inference import predict_by_length
-    from newscat.vocab_hash import check_vocabulary
+    ids = None
+    if name != BASELINE:
+        from newscat.data.features import encode, make_encoder
 
-    check_vocabulary(name)
-    ids = encode(make_encoder(load_vocabulary(), sequence_length), cleaned)
-    return predict_by_length(model, ids)
+        check_vocabulary(name)
+        ids = encode(make_encoder(load_vocabulary(), sequence_length), cleaned)
+    return class_probabilities(name, model, ids=ids, cleaned=cleaned)
 
 
 def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int) -> list[int]:
     """Per cleaned text, how many of the tokens the model reads are in its vocabulary (0: a guess)."""
-    if name == "baseline":  # whitespace tokens (newscat.baseline), its TF-IDF vocabulary
+    if name == BASELINE:  # whitespace tokens (newscat.train.baseline), its TF-IDF vocabulary
         vocabulary = model.named_steps["tfidf"].vocabulary_
         return [sum(token in vocabulary for token in text.split()) for text in cleaned]
-    from newscat.features import load_vocabulary
-
     vocabulary = set(load_vocabulary())
     return [sum(token in vocabulary for token in text.split()[:sequence_length]) for text in cleaned]
 
@@ -75,7 +68,7 @@ def read_texts(args) -> list[str]:
 
 def main(argv: list[str] | None = None, project_option: bool = False) -> None:
     parser = argparse.ArgumentParser(prog="newscat predict", description="Classify news texts into World, Sports, Business, Sci/Tech.")
-    if project_option:  # handled by the `newscat` command (newscat.cli), listed in its help
+    if project_option:  # handled by the `newscat` command (newscat.serve.cli), listed in its help
         parser.add_argument("--project", default=".",
                             help="the project folder holding params.yaml and models/ (default: current directory)")
     parser.add_argument("texts", nargs="*", help="texts to classify (else --file or stdin)")

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newscat import CLASS_NAMES
+from newscat.core.registry import CLASS_NAMES
 
-REPORT_FILE = Path("reports/classification_report.md")
 DIGITS = 4  # as in metrics/*.json, so the tables read back to the same numbers
 
 # Test accuracies the origin notebook published (its README); it published no per-class table

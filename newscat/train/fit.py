@@ -3,15 +3,14 @@ stage saves from it.
 
 `fit` trains on the train split with early stopping on the validation split's loss (never
 the test split), checkpointing every epoch so a killed run resumes where it stopped
-(newscat.resume). Nothing is written to the stage's outputs while it trains: the stage then
+(newscat.train.resume). Nothing is written to the stage's outputs while it trains: the stage then
 stages the model, its weights and the DVCLive history (replayed from the epochs' logs, with a
-summary of the *kept* epoch) and renames them into place together (newscat.io.StagedOutputs);
+summary of the *kept* epoch) and renames them into place together (newscat.core.io.StagedOutputs);
 only after that is the checkpoint deleted.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import sys
 import time
@@ -21,13 +20,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from newscat.datasets import load_vectorized
-from newscat.errors import PipelineError
-from newscat.features import load_vocabulary, vocabulary_size
-from newscat.io import keras_archive_metadata, make_keras_archive_reproducible, write_json
-from newscat.registry import RNN_CELLS, keras_model_path
-from newscat.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
-                            remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
+from newscat.core.datasets import load_vectorized
+from newscat.core.errors import PipelineError
+from newscat.core.io import keras_archive_metadata, make_keras_archive_reproducible, write_json
+from newscat.core.registry import RNN_CELLS, keras_model_path
+from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
+from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
+                                  remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
 
 RUN_KEY = "newscat_run"  # the run id, recorded in the saved .keras file's metadata.json
 
@@ -38,7 +37,7 @@ class TrainingRun:
     model: keras.Model
     history: list[dict]  # every epoch's logs (loss, accuracy, val_loss, val_accuracy), in order
     best_epoch: int  # 1-based: the epoch whose weights the model holds (EarlyStopping restored them)
-    identity: dict  # newscat.resume.run_identity
+    identity: dict  # newscat.train.resume.run_identity
     checkpoint: Path | None
     seconds: float
 
@@ -85,11 +84,11 @@ class RecordHistory(keras.callbacks.Callback):
 def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
     """Train one cell on data/vectorized; with a checkpoint folder, resume the same run from it
     (and delete checkpoints no run will resume). Raises NonFiniteLoss if training diverges."""
-    from newscat.distribute import same_on_every_worker, strategy_for
-    from newscat.model import build_model
-    from newscat.training import (BUCKET_BATCHES, compile_model, eval_batches, lever_callbacks,
-                                  make_deterministic, row_lengths, steps_per_epoch, train_batches,
-                                  use_threads)
+    from newscat.core.model import build_model
+    from newscat.core.vocab import row_lengths
+    from newscat.train.distribute import same_on_every_worker, strategy_for
+    from newscat.train.training import (BUCKET_BATCHES, compile_model, eval_batches, lever_callbacks,
+                                        make_deterministic, steps_per_epoch, train_batches, use_threads)
 
     tp, mp = params.train, params.model
     use_threads(tp.intra_op_threads, tp.inter_op_threads)  # before TensorFlow runs any op
@@ -98,7 +97,7 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
     x_val, y_val = load_vectorized("val")
     vocab_size = vocabulary_size(load_vocabulary())
     # model.cell only picks evaluate's headline model: not part of what this training computes.
-    identity = run_identity(cell, (tp, dataclasses.replace(mp, cell=""), BUCKET_BATCHES, vocab_size),
+    identity = run_identity(cell, (tp, mp.model_copy(update={"cell": ""}), BUCKET_BATCHES, vocab_size),
                             (x_train, y_train, x_val, y_val))
     if checkpoint:
         claim_checkpoint(checkpoint)
@@ -151,16 +150,17 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
 
 def save_model(run: TrainingRun, model_file: Path, weights_file: Path) -> None:
     """The .keras archive (with optimizer state; same model -> same bytes) and the weights."""
-    run.model.save(model_file)
-    make_keras_archive_reproducible(model_file, {RUN_KEY: run_id(run.identity)})
+    run.model.save(model_file)  # metadata: the run, and the models/vocab.txt it was trained with
+    make_keras_archive_reproducible(model_file, {RUN_KEY: run_id(run.identity), VOCAB_KEY: vocabulary_sha256()})
     run.model.save_weights(weights_file)
 
 
 def write_dvclive(run: TrainingRun, directory: Path) -> None:
     """DVCLive files of the whole run (resumed epochs included) into a new folder: per-epoch
     plots/metrics/{train,eval}/*.tsv, and metrics.json = TrainingRun.summary()."""
-    from dvclive import Live
     from dvclive.keras import DVCLiveCallback
+
+    from dvclive import Live
 
     live = Live(str(directory), dvcyaml=False, save_dvc_exp=False)
     replay = DVCLiveCallback(live=live)

@@ -2,7 +2,7 @@
 
 Works from any directory: the trained models, vocabulary and params.yaml are read from the
 project given by `--project PATH` (default: the current directory). Every other option is
-`python -m newscat.predict`'s, which this command runs inside that project.
+`python -m newscat.serve.predict`'s, which this command runs inside that project.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from newscat.errors import PipelineError
+from newscat.core.errors import PipelineError
 
 PROJECT_FILES = ("dvc.yaml", "params.yaml")  # what makes a folder a newscat project
 
@@ -37,16 +37,16 @@ def parser() -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict", add_help=False,
         help="classify texts with a trained model (options: newscat predict --help)",
-        description="Other options are those of `python -m newscat.predict`.")
+        description="Other options are those of `python -m newscat.serve.predict`.")
     predict.add_argument("--project", default=".",
                          help="the project folder holding params.yaml and models/ (default: current directory)")
     return parser
 
 
 def predict_in(root: Path, argv: list[str]) -> int:
-    """Run newscat.predict's main with argv inside the project; errors name the project.
+    """Run newscat.serve.predict's main with argv inside the project; errors name the project.
     A relative --file is the caller's, so it is made absolute before changing folder."""
-    from newscat import predict
+    from newscat.serve import predict
 
     argv = list(argv)
     for i, arg in enumerate(argv):
@@ -63,9 +63,12 @@ def predict_in(root: Path, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from newscat.core import quiet
+
+    quiet.install()  # before predict imports TensorFlow: its start-up lines stay out of the output
     args, rest = parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     if {"-h", "--help"} & set(rest):  # help needs no project
-        from newscat import predict
+        from newscat.serve import predict
 
         return predict.main(rest, project_option=True) or 0
     try:

@@ -2,7 +2,7 @@
 
 evaluate (test metrics), predict (new text), the attention figure and the benchmark all call
 `predict_by_length`, or `predict_with_attention` for the attention weights too. The exported
-SavedModel (newscat.serving) runs the same network on the same ids, in its own graph; the
+SavedModel (newscat.serve.serving) runs the same network on the same ids, in its own graph; the
 tests check that the three agree on the same texts.
 
 Rows are taken in order of length so each batch holds similar lengths; each batch is cut to
@@ -15,13 +15,13 @@ first call pays ~1 s per shape.
 from __future__ import annotations
 
 import weakref
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
-from newscat.features import row_lengths
-from newscat.io import require_file
-from newscat.registry import BASELINE, BASELINE_FILE, STAGE_OF, keras_model_path
+from newscat.core.io import require_file
+from newscat.core.registry import BASELINE, BASELINE_FILE, STAGE_OF, keras_model_path
+from newscat.core.vocab import row_lengths
 
 BATCH = 1024  # no gradients: bigger batches are only faster
 LENGTH_STEP = 8  # batches are cut to a multiple of this many tokens: few shapes to compile
@@ -31,7 +31,7 @@ _WITH_ATTENTION = weakref.WeakKeyDictionary()  # model -> its twin that also ret
 
 
 def load_model(name: str):
-    """A trained model by name (newscat.registry.MODELS); a clear error naming the stage to
+    """A trained model by name (newscat.core.registry.MODELS); a clear error naming the stage to
     run if it is missing."""
     hint = f"run `dvc repro {STAGE_OF[name]}`"
     if name == BASELINE:
@@ -40,9 +40,18 @@ def load_model(name: str):
         return joblib.load(require_file(BASELINE_FILE, hint))
     import keras
 
-    import newscat.model  # noqa: F401  (registers the custom attention layer)
+    import newscat.core.model  # noqa: F401  (registers the custom attention layer)
 
     return keras.models.load_model(require_file(keras_model_path(name), hint))
+
+
+def class_probabilities(name: str, model, ids: np.ndarray | None = None, cleaned: Sequence[str] | None = None
+                  ) -> np.ndarray:
+    """Class probabilities float [rows, classes] of one model (newscat.registry.MODELS): the
+    baseline reads the cleaned texts, an attention RNN their token ids (same rows, same order)."""
+    if name == BASELINE:
+        return model.predict_proba(list(cleaned))
+    return predict_by_length(model, ids)
 
 
 def _compiled(model):
@@ -77,8 +86,8 @@ def predict_by_length(model, x: np.ndarray, batch_size: int = BATCH) -> np.ndarr
 def predict_with_attention(model, x: np.ndarray, batch_size: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities [n, classes], attention weights [n, query, key] over x's full width)
     through the same batching as predict_by_length; positions cut off a batch get weight 0.
-    The twin model shares the trained layers (newscat.model.attention_model)."""
-    from newscat.model import attention_model
+    The twin model shares the trained layers (newscat.core.model.attention_model)."""
+    from newscat.core.model import attention_model
 
     if model not in _WITH_ATTENTION:
         _WITH_ATTENTION[model] = attention_model(model)

@@ -12,7 +12,7 @@ import os
 
 import tensorflow as tf
 
-from newscat.errors import PipelineError
+from newscat.core.errors import PipelineError
 
 
 class KerasMultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):

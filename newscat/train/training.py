@@ -1,5 +1,5 @@
 """Training input pipelines, evaluation batches and the compile settings of the attention RNNs
-(the training loop itself is newscat.fit).
+(the training loop itself is newscat.train.fit).
 
 Determinism: `keras.utils.set_random_seed` + op determinism, and the shuffle order of epoch e
 is a pure function of (seed, e) (stateless shuffle), not of how many epochs this process has
@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from newscat.features import PAD_ID, row_lengths  # noqa: F401  (row_lengths: used by the fit loop)
+from newscat.core.vocab import PAD_ID, row_lengths  # noqa: F401  (row_lengths: used by the fit loop)
 
 VAL_BATCH = 1024  # evaluation batch: no gradients, so bigger batches are only faster
 # Train batches are sorted by length within windows of this many batches (0: off), so that
@@ -150,7 +150,7 @@ def compile_model(model, learning_rate: float, levers=None, total_steps: int | N
     (AdamW) and lr_schedule ('cosine' decays to 0 over total_steps = epochs x steps per epoch)."""
     import keras
 
-    from newscat.model import SparseSmoothedCrossentropy
+    from newscat.core.model import SparseSmoothedCrossentropy
 
     use_ema = bool(getattr(levers, "use_ema", False))
     smoothing = getattr(levers, "label_smoothing", 0.0)

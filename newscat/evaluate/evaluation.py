@@ -6,12 +6,11 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import accuracy_score, log_loss, precision_recall_fscore_support
 
-from newscat import CLASS_NAMES
-from matplotlib.ticker import MaxNLocator
-
-from newscat.plots import plt, save_figure
+from newscat.core.registry import CLASS_NAMES
+from newscat.evaluate.plots import plt, save_figure
 
 DIGITS = 4  # metrics rounded for readable `dvc metrics diff`; still far below run-to-run noise
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from newscat import CLASS_NAMES
-from newscat.registry import RNN_CELLS, RNN_LAYER
+from newscat.core.registry import CLASS_NAMES, RNN_CELLS, RNN_LAYER
 
 CELLS = {cell: getattr(layers, RNN_LAYER[cell]) for cell in RNN_CELLS}  # cell -> Keras RNN layer
 MASKED_SCORE = -1e9  # added to scores of padded keys: exp() underflows to exactly 0 in float32
@@ -95,7 +94,7 @@ def build_model(cell: str, vocab_size: int, embedding_dim: int, units: int, drop
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-    x = layers.Embedding(vocab_size, embedding_dim, mask_zero=True,  # masks newscat.features.PAD_ID (0)
+    x = layers.Embedding(vocab_size, embedding_dim, mask_zero=True,  # masks newscat.core.vocab.PAD_ID (0)
                          name="embedding")(token_ids)
     if spatial_dropout:
         x = layers.SpatialDropout1D(spatial_dropout, seed=seed, name="embedding_dropout")(x)

@@ -20,14 +20,12 @@ import shutil
 import sys
 import uuid
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from newscat.errors import PipelineError
-
-csv.field_size_limit(2**31 - 1)  # AG News fields are short, but a huge one must be reported, not crash
-
-STAGING_DIR = Path("tmp/staging")  # relative to the project root, where every stage runs
+from newscat.core.errors import PipelineError
+from newscat.core.registry import STAGING_DIR
 
 
 def fault_point(name: str) -> None:
@@ -214,6 +212,17 @@ def _without_key(value, key: str):
     return value
 
 
+@contextmanager
+def any_csv_field_size():
+    """Within: the csv module reads a field of any size (AG News fields are short, but a huge
+    one must be reported, not crash); after: its limit is what it was (a process-wide setting)."""
+    old = csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def write_json(path: Path, data: object) -> None:
     """Deterministic JSON: sorted keys, fixed indent, trailing newline."""
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -242,7 +251,7 @@ def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> 
 def read_table(path: str | Path, header: Sequence[str]) -> list[list[str]]:
     """Rows of a CSV written by write_table; the header must be exactly `header`."""
     path = require_file(path, "run the upstream stage first (dvc repro)")
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f, any_csv_field_size():
         reader = csv.reader(f)
         found = next(reader, None)
         if found != list(header):

@@ -1,33 +1,25 @@
-"""Tokens -> integer sequences with keras.layers.TextVectorization (vocabulary from train only).
+"""Cleaned text -> integer sequences with keras.layers.TextVectorization (vocabulary from train
+only; the id conventions are newscat.core.vocab's).
 
-Id PAD_ID (0) is padding and id OOV_ID (1) is [UNK]: RESERVED_TOKENS (2) ids before the words.
-models/vocab.txt holds the words from id RESERVED_TOKENS on, one per line. Rows are padded at
-the end. A text with no token at all still gets one [UNK] (`unk_for_empty_rows`, the one
-definition of that rule, also used in the exported graph) so that every row keeps at least
-one unmasked position (a fully masked row would make the masked mean pooling divide by zero).
+A text with no token at all still gets one [UNK] (`unk_for_empty_rows`, the one definition of
+that rule, also used in the exported graph) so that every row keeps at least one unmasked
+position (a fully masked row would make the masked mean pooling divide by zero).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from newscat.io import require_file
-
-PAD_ID = 0  # Keras' Embedding(mask_zero=True) masks exactly this id
-OOV_ID = 1  # [UNK]: any word not in the vocabulary
-OOV_TOKEN = "[UNK]"
-RESERVED_TOKENS = 2  # PAD_ID and OOV_ID come before the first word
-VOCAB_FILE = Path("models/vocab.txt")
+from newscat.core.vocab import OOV_ID, PAD_ID
 
 
 def _text_vectorization(seq_len: int, max_tokens: int | None = None, vocabulary=None):
     import keras
 
-    # Cleaning already happened (newscat.text): the layer only splits on whitespace.
+    # Cleaning already happened (newscat.data.text): the layer only splits on whitespace.
     return keras.layers.TextVectorization(
         max_tokens=max_tokens, standardize=None, split="whitespace",
         output_mode="int", output_sequence_length=seq_len, vocabulary=vocabulary,
@@ -50,21 +42,6 @@ def make_encoder(vocabulary: Sequence[str], seq_len: int):
     return _text_vectorization(seq_len=seq_len, vocabulary=list(vocabulary))
 
 
-def vocabulary_size(vocabulary: Sequence[str]) -> int:
-    """Ids in use: the reserved ones and one per word."""
-    return len(vocabulary) + RESERVED_TOKENS
-
-
-def word_of(token_id: int, vocabulary: Sequence[str]) -> str:
-    """The word of a token id >= RESERVED_TOKENS."""
-    return vocabulary[token_id - RESERVED_TOKENS]
-
-
-def row_lengths(x: np.ndarray) -> np.ndarray:
-    """Real tokens per row (rows are right-padded with PAD_ID)."""
-    return np.count_nonzero(x != PAD_ID, axis=1).astype(np.int64)
-
-
 def unk_for_empty_rows(ids):
     """int32 ids [batch, seq_len] (tf.Tensor) with PAD_ID in the first column replaced by OOV_ID:
     a row with no token reads as one [UNK]. Used by `encode` and inside the exported graph."""
@@ -79,13 +56,5 @@ def encode(encoder, texts: Sequence[str], batch_size: int = 8192) -> np.ndarray:
     """int32 [len(texts), seq_len]; rows with no token start with [UNK] instead of padding."""
     parts = [np.asarray(unk_for_empty_rows(encoder(np.asarray(texts[i:i + batch_size], dtype=object))))
              for i in range(0, len(texts), batch_size)]
-    return np.concatenate(parts) if parts else np.zeros((0, encoder._output_sequence_length), np.int32)
-
-
-def save_vocabulary(path: Path, vocabulary: Sequence[str]) -> None:
-    path.write_text("".join(f"{token}\n" for token in vocabulary), encoding="utf-8")
-
-
-def load_vocabulary(path: Path = VOCAB_FILE) -> list[str]:
-    text = require_file(path, "run `dvc repro vectorize`").read_text(encoding="utf-8")
-    return text.splitlines()
+    return (np.concatenate(parts) if parts
+            else np.zeros((0, encoder.get_config()["output_sequence_length"]), np.int32))

@@ -1,6 +1,6 @@
 """The classical reference: TF-IDF over word 1..n-grams + logistic regression (scikit-learn).
 
-It reads the same cleaned text as the RNNs (newscat.text), so the comparison is about the model.
+It reads the same cleaned text as the RNNs (newscat.data.text), so the comparison is about the model.
 """
 
 from __future__ import annotations

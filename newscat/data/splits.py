@@ -17,9 +17,9 @@ from collections import Counter
 
 import numpy as np
 
-from newscat import CLASS_NAMES
-from newscat.errors import PipelineError
-from newscat.text import clean_texts, join_title_description
+from newscat.core.errors import PipelineError
+from newscat.core.registry import CLASS_NAMES
+from newscat.data.text import clean_texts, join_title_description
 
 Split = tuple[list[int], list[str]]  # (labels 0..3, cleaned texts)
 

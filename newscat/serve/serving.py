@@ -1,11 +1,11 @@
 """A trained classifier as a TensorFlow SavedModel that reads raw text.
 
-The exported graph does everything newscat.predict does in Python, so TF Serving (or any
+The exported graph does everything newscat.serve.predict does in Python, so TF Serving (or any
 TensorFlow runtime) needs none of our code:
 
-    raw strings -> clean_tokens (newscat.text: its ARTIFACTS table, stopword list and character
+    raw strings -> clean_tokens (newscat.data.text: its ARTIFACTS table, stopword list and character
                    classes replayed with TF string ops and lookup tables)
-                -> token ids (newscat.features: the same TextVectorization and vocabulary,
+                -> token ids (newscat.data.features: the same TextVectorization and vocabulary,
                    the same "a row with no token gets one [UNK]" rule)
                 -> the Keras model -> {"probabilities": float32 [batch, 4]}
 
@@ -22,9 +22,8 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from newscat.features import make_encoder, unk_for_empty_rows
-from newscat.registry import RNN_CELLS, serving_path
-from newscat.text import ARTIFACTS, NON_LETTERS
+from newscat.data.features import make_encoder, unk_for_empty_rows
+from newscat.data.text import ARTIFACTS, NON_LETTERS
 
 # Both implementations split on exactly the same characters and lowercase exactly alike, on
 # every code point: the in-graph tables are generated from the Python cleaning's own (Python's
@@ -49,7 +48,7 @@ def _re2_class(code_points: Sequence[int]) -> str:
 
 @lru_cache(maxsize=1)
 def non_letters_re2() -> str:
-    """The RE2 twin of newscat.text.NON_LETTERS: one or more code points that the Python
+    """The RE2 twin of newscat.data.text.NON_LETTERS: one or more code points that the Python
     cleaning does not keep as letters (the complement of every code point it keeps)."""
     non_letters = re.compile(NON_LETTERS)
     letters = [c for c in range(MAX_CODE_POINT + 1) if not _is_surrogate(c) and not non_letters.fullmatch(chr(c))]
@@ -70,13 +69,13 @@ def lowercase_fixes() -> dict[int, int]:
         if python != graph:
             if graph != char or len(python) != 1:
                 raise RuntimeError(f"U+{ord(char):04X}: Python lowercases to {python!r}, TensorFlow to "
-                                   f"{graph!r}; newscat.serving.lowercase cannot reconcile them")
+                                   f"{graph!r}; newscat.serve.serving.lowercase cannot reconcile them")
             fixes[ord(char)] = ord(python)
     return fixes
 
 
 class Lowercase(tf.Module):
-    """tf.strings.lower plus a code point table for lowercase_fixes(): newscat.text's
+    """tf.strings.lower plus a code point table for lowercase_fixes(): newscat.data.text's
     str.lower, in the graph."""
 
     def __init__(self):
@@ -100,9 +99,6 @@ class Lowercase(tf.Module):
         return tf.strings.unicode_encode(tf.cast(fixed, tf.int32), "UTF-8")
 
 
-PATH_OF = {cell: serving_path(cell) for cell in RNN_CELLS}
-
-
 def stopword_table(stopwords: frozenset[str]) -> tf.lookup.StaticHashTable:
     """word -> 1 for every stopword, 0 for anything else."""
     keys = tf.constant(sorted(stopwords), dtype=tf.string)
@@ -111,7 +107,7 @@ def stopword_table(stopwords: frozenset[str]) -> tf.lookup.StaticHashTable:
 
 
 def clean_tokens(texts: tf.Tensor, stopwords: tf.lookup.StaticHashTable, lowercase: Lowercase) -> tf.RaggedTensor:
-    """1-D tf.string batch -> ragged [batch, (tokens)]: newscat.text.clean_text, in the graph."""
+    """1-D tf.string batch -> ragged [batch, (tokens)]: newscat.data.text.clean_text, in the graph."""
     texts = lowercase(texts)
     for pattern, replacement in ARTIFACTS:  # same list, same order as the Python cleaning
         texts = tf.strings.regex_replace(texts, pattern, replacement)
@@ -121,7 +117,7 @@ def clean_tokens(texts: tf.Tensor, stopwords: tf.lookup.StaticHashTable, lowerca
 
 
 def token_ids(tokens: tf.RaggedTensor, encoder) -> tf.Tensor:
-    """Ragged tokens -> int32 [batch, sequence_length] exactly as newscat.features.encode."""
+    """Ragged tokens -> int32 [batch, sequence_length] exactly as newscat.data.features.encode."""
     return unk_for_empty_rows(encoder(tf.strings.reduce_join(tokens, axis=-1, separator=" ")))
 
 
@@ -132,7 +128,7 @@ class RawTextPipeline(tf.Module):
                  stopwords: frozenset[str] | None = None):
         super().__init__(name="raw_text_pipeline")
         if stopwords is None:
-            from newscat.text import english_stopwords
+            from newscat.data.text import english_stopwords
 
             stopwords = english_stopwords()
         self.model = model

@@ -1,30 +1,21 @@
 """The pipeline's intermediate files: the cleaned text tables (data/clean, written by stage
 clean) and the vectorized arrays (data/vectorized, written by stage vectorize).
 
-Raw AG News input (the original CSVs or TFDS, read by stage download) is newscat.data.
+Raw AG News input (the original CSVs or TFDS, read by stage download) is newscat.data.raw.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from newscat.io import read_table, require_file
-
-CLEAN_DIR = Path("data/clean")
-VECTORIZED_DIR = Path("data/vectorized")
-CLEAN_HEADER = ("label", "text")
+from newscat.core.io import read_table, require_file
+from newscat.core.registry import CLEAN_HEADER, clean_table, vectorized_paths
 
 
 def load_clean(split: str) -> tuple[np.ndarray, list[str]]:
     """(labels int64, cleaned texts) of data/clean/<split>.csv."""
-    rows = read_table(CLEAN_DIR / f"{split}.csv", CLEAN_HEADER)
+    rows = read_table(clean_table(split), CLEAN_HEADER)
     return np.array([int(label) for label, _ in rows], dtype=np.int64), [text for _, text in rows]
-
-
-def vectorized_paths(split: str, root: Path = VECTORIZED_DIR) -> tuple[Path, Path]:
-    return root / f"x_{split}.npy", root / f"y_{split}.npy"
 
 
 def load_vectorized(split: str) -> tuple[np.ndarray, np.ndarray]:

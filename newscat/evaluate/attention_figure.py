@@ -14,9 +14,9 @@ from typing import Sequence
 
 import numpy as np
 
-from newscat import CLASS_NAMES
-from newscat.errors import PipelineError
-from newscat.features import OOV_ID, OOV_TOKEN, PAD_ID, word_of
+from newscat.core.errors import PipelineError
+from newscat.core.registry import CLASS_NAMES
+from newscat.core.vocab import OOV_ID, OOV_TOKEN, PAD_ID, word_of
 
 
 def received_attention(weights: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
@@ -68,8 +68,8 @@ def read_tokens(text: str, ids: np.ndarray, vocabulary: list[str]) -> tuple[list
 def explain_examples(model, x: np.ndarray, y: np.ndarray, predicted: np.ndarray, texts: Sequence[str],
                      vocabulary: list[str], seed: int = 0) -> list[Example]:
     """Two rows per class (seeded), with the attention each token received under `model`,
-    read from a twin Keras model that shares the trained layers (newscat.inference)."""
-    from newscat.inference import predict_with_attention
+    read from a twin Keras model that shares the trained layers (newscat.core.inference)."""
+    from newscat.core.inference import predict_with_attention
 
     chosen = select_examples(y, predicted, per_class=2, seed=seed)
     probabilities, weights = predict_with_attention(model, x[chosen])
@@ -108,7 +108,7 @@ def attention_figure(examples: Sequence[Example], model_name: str, path: Path) -
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
 
-    from newscat.plots import save_figure
+    from newscat.evaluate.plots import save_figure
 
     columns = int(FIG_WIDTH * 0.96 * 72 / (CHAR_WIDTH * FONT_SIZE)) - 1
     wrapped = [_lines(e.tokens, columns) for e in examples]

@@ -1,6 +1,6 @@
 """Raw AG News input (stage download): the original CSV layout or TFDS, validated row by row.
 
-Not to be confused with newscat.datasets, which reads the pipeline's own intermediate files
+Not to be confused with newscat.core.datasets, which reads the pipeline's own intermediate files
 (data/clean, data/vectorized) written by later stages.
 
 Rows come out as (label, title, description) with label 0 World, 1 Sports, 2 Business,
@@ -17,16 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from newscat.errors import PipelineError
+from newscat.core.errors import PipelineError
+from newscat.core.io import any_csv_field_size
+from newscat.core.registry import SPLITS
 
 Row = tuple[int, str, str]  # (label 0..3, title, description)
-RAW_HEADER = ("label", "title", "description")
-SPLITS = ("train", "test")
 MAX_LISTED = 20  # problems spelled out before the rest are only counted
-
-# Set here too, not only in newscat.io: the reader must not depend on what was imported first.
-csv.field_size_limit(2**31 - 1)
-
 
 @dataclass
 class Problems:
@@ -134,28 +130,29 @@ def read_ag_news_csv(path: Path, problems: Problems, split: str | None = None) -
         problems.count(split, "read")
         problems.count(split, "skipped")
 
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            first_line, last_line = last_line + 1, max(reader.line_num, last_line + 1)
-            skip(first_line, last_line, f"malformed CSV ({exc})")
-            continue
-        first_line, last_line = last_line + 1, reader.line_num
-        if bad_lines.intersection(range(first_line, last_line + 1)):
-            skip(first_line, last_line, "undecodable bytes (not UTF-8)")
-            continue
-        if fields == []:
-            continue  # a blank line
-        row = validate_row(fields, f"{path}:{_lines(first_line, last_line)}", problems, split)
-        problems.count(split, "read")
-        if row is None:
-            problems.count(split, "skipped")
-        else:
-            rows.append(row)
-            problems.count(split, "kept")
+    with any_csv_field_size():  # a huge field is reported as a bad row, not a crash
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                first_line, last_line = last_line + 1, max(reader.line_num, last_line + 1)
+                skip(first_line, last_line, f"malformed CSV ({exc})")
+                continue
+            first_line, last_line = last_line + 1, reader.line_num
+            if bad_lines.intersection(range(first_line, last_line + 1)):
+                skip(first_line, last_line, "undecodable bytes (not UTF-8)")
+                continue
+            if fields == []:
+                continue  # a blank line
+            row = validate_row(fields, f"{path}:{_lines(first_line, last_line)}", problems, split)
+            problems.count(split, "read")
+            if row is None:
+                problems.count(split, "skipped")
+            else:
+                rows.append(row)
+                problems.count(split, "kept")
     return rows
 
 

@@ -1,0 +1,72 @@
+"""The vocabulary and its token ids, shared by every part that reads or writes ids.
+
+Id PAD_ID (0) is padding and id OOV_ID (1) is [UNK]: RESERVED_TOKENS (2) ids before the words.
+models/vocab.txt holds the words from id RESERVED_TOKENS on, one per line; rows are padded at
+the end. The train stage records the SHA-256 of the vocabulary it trained with in the saved
+model's metadata (VOCAB_KEY); evaluate, predict and export refuse another one
+(`check_vocabulary`): token ids are positions in that file, so another vocabulary would
+silently feed the model the wrong words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from newscat.core.errors import PipelineError
+from newscat.core.io import keras_archive_metadata, require_file
+from newscat.core.registry import STAGE_OF, VOCAB_FILE, keras_model_path
+
+PAD_ID = 0  # Keras' Embedding(mask_zero=True) masks exactly this id
+OOV_ID = 1  # [UNK]: any word not in the vocabulary
+OOV_TOKEN = "[UNK]"
+RESERVED_TOKENS = 2  # PAD_ID and OOV_ID come before the first word
+VOCAB_KEY = "newscat_vocab_sha256"  # in a trained model's metadata.json
+
+
+def vocabulary_size(vocabulary: Sequence[str]) -> int:
+    """Ids in use: the reserved ones and one per word."""
+    return len(vocabulary) + RESERVED_TOKENS
+
+
+def word_of(token_id: int, vocabulary: Sequence[str]) -> str:
+    """The word of a token id >= RESERVED_TOKENS."""
+    return vocabulary[token_id - RESERVED_TOKENS]
+
+
+def row_lengths(x: np.ndarray) -> np.ndarray:
+    """Real tokens per row (rows are right-padded with PAD_ID)."""
+    return np.count_nonzero(x != PAD_ID, axis=1).astype(np.int64)
+
+
+def save_vocabulary(path: Path, vocabulary: Sequence[str]) -> None:
+    path.write_text("".join(f"{token}\n" for token in vocabulary), encoding="utf-8")
+
+
+def load_vocabulary(path: Path = VOCAB_FILE) -> list[str]:
+    text = require_file(path, "run `dvc repro vectorize`").read_text(encoding="utf-8")
+    return text.splitlines()
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def vocabulary_sha256(vocab_file: Path = VOCAB_FILE) -> str:
+    return file_sha256(require_file(vocab_file, "run `dvc repro vectorize`"))
+
+
+def check_vocabulary(cell: str, vocab_file: Path = VOCAB_FILE) -> None:
+    """Refuse a vocabulary file other than the one the cell's model was trained with."""
+    hint = f"run `dvc repro {STAGE_OF[cell]}`"
+    model_file = require_file(keras_model_path(cell), hint)
+    expected = keras_archive_metadata(model_file).get(VOCAB_KEY)
+    actual = vocabulary_sha256(vocab_file)
+    if expected != actual:
+        raise PipelineError(
+            f"{vocab_file} is not the vocabulary {model_file} was trained with: its SHA-256 is {actual[:12]}..., "
+            f"the model records {(expected or 'none')[:12]}...; valid: the {vocab_file} written with the model "
+            f"(`dvc checkout`), or retrain: {hint}")

@@ -1,0 +1,1 @@
+"""Stages download, clean and vectorize: raw input, text cleaning, splits, token ids."""

@@ -1,0 +1,1 @@
+"""Stages evaluate and wordclouds: metrics, figures and the report."""

@@ -1,0 +1,1 @@
+"""Stage export and the `newscat predict` command: trained models applied to raw text."""

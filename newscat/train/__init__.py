@@ -1,0 +1,1 @@
+"""Stages train_lstm, train_gru and train_baseline: the training loop and what it needs."""
