@@ -36,7 +36,7 @@ def main() -> None:
         return
     with StagedOutputs() as out:
         save_model(run, out.path(keras_model_path(cell)), out.path(weights_path(cell)))
-        write_dvclive(run, out.path(live_dir(cell)))
+        write_dvclive(run, out.path(live_dir(cell) / "plots"), out.path(live_dir(cell) / "metrics.json"))
     discard_checkpoint(run)
     print(report(run) + f"; saved {keras_model_path(cell)}, {weights_path(cell)}, {live_dir(cell)}")
 

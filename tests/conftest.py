@@ -114,6 +114,8 @@ TINY_PARAMS = {
     "baseline": {"max_features": 500},
 }
 PYTHON = sys.executable
+KILL_AT = ROOT / "tests" / "kill_at.py"  # runs a stage module and SIGKILLs it at a named point
+KILLED = -9  # subprocess' returncode for a process ended by SIGKILL
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "newscat", "plots", ".dvcignore", ".gitignore",
                  "data/.gitignore", "data/sample", "data/nltk_data"]
 

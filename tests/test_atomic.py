@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import PYTHON, ROOT, copy_project, run, set_params
+from conftest import KILL_AT, KILLED, PYTHON, ROOT, copy_project, run, set_params
 from newscat.core.errors import PipelineError
 from newscat.core.io import STAGING_DIR, StagedOutputs
 
@@ -76,10 +76,11 @@ with StagedOutputs() as out:
 
 
 def test_temporaries_of_a_killed_process_are_removed_by_the_next_stage(in_tmp):
-    env = dict(os.environ, NEWSCAT_FAULT="before_commit", PYTHONPATH=str(ROOT))
-    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_STAGING], cwd=in_tmp, env=env,
+    (in_tmp / "stage_m.py").write_text(KILLED_WHILE_STAGING)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    killed = subprocess.run([sys.executable, str(KILL_AT), "staged", "1", "stage_m"], cwd=in_tmp, env=env,
                             capture_output=True, text=True, timeout=60)
-    assert killed.returncode == 137, killed.stderr
+    assert killed.returncode == KILLED, killed.stderr
     assert not (in_tmp / "models" / "m.keras").exists()
     left = leftovers(in_tmp)
     assert any(name.endswith("m.keras") for name in left), left
@@ -89,9 +90,8 @@ def test_temporaries_of_a_killed_process_are_removed_by_the_next_stage(in_tmp):
     assert leftovers(in_tmp) == []
 
 
-def test_sibling_temporaries_of_an_older_version_are_removed(in_tmp):
+def test_sibling_temporary_of_a_killed_cross_filesystem_move_is_removed(in_tmp):
     (in_tmp / ".tmp-0123abcd.a.txt").write_text("half")
-    (in_tmp / ".vectorized.old-0123abcd").mkdir()
     with StagedOutputs() as out:
         out.path(in_tmp / "a.txt").write_text("A")
         out.path(in_tmp / "vectorized").mkdir()
@@ -178,19 +178,38 @@ def built(built_project, tmp_path_factory):
 
 def test_stage_killed_before_commit_keeps_previous_outputs(built, tmp_path):
     """clean, with params that change its outputs, killed once its new tables are all written
-    (NEWSCAT_FAULT=before_commit: os._exit, as SIGKILL): the previous tables stay; the next
+    (SIGKILL just before its first rename out of tmp/staging): the previous tables stay; the next
     run replaces them and leaves no temporary behind."""
     project = tmp_path / "project"
     shutil.copytree(built, project, symlinks=True)
     before = snapshot(project, "data/clean")
     set_params(project, {"data": {"val_fraction": 0.25}})
-    env = dict(os.environ, NEWSCAT_FAULT="before_commit")
-    killed = subprocess.run([PYTHON, "-m", "stages.clean"], cwd=project, env=env, capture_output=True,
-                            text=True, timeout=120)
-    assert killed.returncode == 137, killed.stderr
+    killed = subprocess.run([PYTHON, str(KILL_AT), "staged", "1", "stages.clean"], cwd=project,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == KILLED, killed.stderr
     assert snapshot(project, "data/clean") == before and leftovers(project)  # its temporaries were there
     run([PYTHON, "-m", "stages.clean"], project)
     assert snapshot(project, "data/clean") != before and leftovers(project) == []
+
+
+def test_stage_killed_between_two_outputs_is_completed_by_the_next_stage(built, tmp_path):
+    """clean, with params that change its outputs, killed after its first table is in place and
+    before the others: the next stage to start in the checkout puts the rest in place, so the
+    tables are the new set, as an uninterrupted run writes it, never a mix."""
+    project = tmp_path / "project"
+    shutil.copytree(built, project, symlinks=True)
+    before = snapshot(project, "data/clean")
+    set_params(project, {"data": {"val_fraction": 0.25}})
+    killed = subprocess.run([PYTHON, str(KILL_AT), "staged", "3", "stages.clean"], cwd=project,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == KILLED, killed.stderr
+    mixed = snapshot(project, "data/clean")
+    assert mixed != before and {k for k in mixed if mixed[k] != before[k]} != set(before)  # some new, some old
+    run([PYTHON, "-m", "stages.check_params"], project)
+    completed = snapshot(project, "data/clean")
+    assert leftovers(project) == []
+    run([PYTHON, "-m", "stages.clean"], project)
+    assert completed == snapshot(project, "data/clean") != before
 
 
 def test_stage_with_corrupt_input_keeps_previous_outputs(built):

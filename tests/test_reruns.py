@@ -1,8 +1,8 @@
 """Reruns are identical: `dvc repro --force` on the same machine, same params and data, writes
 byte-identical outputs (metrics, DVCLive history, models, figures, data), so dvc.lock does not
 change and nothing downstream of an unchanged stage ever reruns. Before the forced rerun, four
-stages are killed in their write phase (NEWSCAT_FAULT, newscat.core.io.fault_point: os._exit as a
-SIGKILL would): the previous outputs stay as they were, and after the rerun the checkout is
+stages are killed in their write phase (SIGKILL at a rename the test counts, tests/kill_at.py):
+the previous outputs stay as they were, and after the rerun the checkout is
 exactly as after an uninterrupted run (`git status` clean, no temporaries, no checkpoint). The first run is the shared
 built project; the kills and the forced rerun happen in a copy of it (so outputs may not depend
 on where the project lives either)."""
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import copy_project, file_bytes, run
+from conftest import KILL_AT, KILLED, copy_project, file_bytes, run
 
 GROUPS = {
     "metrics": ("metrics/*.json",),
@@ -34,20 +34,20 @@ GROUPS = {
     "data": ("data/raw/*", "data/clean/*", "data/vectorized/*"),
 }
 ALL = tuple(p for patterns in GROUPS.values() for p in patterns)
-# (stage script and args, where it is killed): every output written to its temporary path and
-# none renamed yet, or the first renamed and the others not.
+# (stage module and args, killed before its Nth rename out of tmp/staging, tests/kill_at.py):
+# N=2, the commit plan written and no output in place; N=3, the first in place, the others not.
+# The next stage to start in the checkout (here check_params) puts the rest in place.
 KILLS = {
-    "vectorize": (["-m", "stages.vectorize"], "mid_commit"),
-    "train_lstm": (["-m", "stages.train", "lstm"], "before_commit"),
-    "evaluate": (["-m", "stages.evaluate"], "mid_commit"),
-    "export": (["-m", "stages.export"], "before_commit"),
+    "vectorize": (["stages.vectorize"], 3),
+    "train_lstm": (["stages.train", "lstm"], 2),
+    "evaluate": (["stages.evaluate"], 3),
+    "export": (["stages.export"], 2),
 }
 
 
-def killed_run(project: Path, args: list[str], fault: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NEWSCAT_FAULT=fault)
-    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=300)
+def killed_run(project: Path, args: list[str], rename: int) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(KILL_AT), "staged", str(rename), *args], cwd=project,
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +55,10 @@ def reruns(built_project, tmp_path_factory):
     first, first_lock = file_bytes(built_project.path, ALL), (built_project.path / "dvc.lock").read_text()
     project = copy_project(built_project.path, tmp_path_factory.mktemp("reruns") / "project")
     killed, staging = {}, {}
-    for stage, (args, fault) in KILLS.items():
-        killed[stage] = killed_run(project, args, fault)
+    for stage, (args, rename) in KILLS.items():
+        killed[stage] = killed_run(project, args, rename)
         staging[stage] = sorted(p.name for p in (project / "tmp/staging").iterdir() if p.is_dir())
+        run([sys.executable, "-m", "stages.check_params"], project)
     after_kills = file_bytes(project, ALL)
     forced = run(["dvc", "repro", "--force"], project)
     second, second_lock = file_bytes(project, ALL), (project / "dvc.lock").read_text()
@@ -126,11 +127,12 @@ def _match(name: str, pattern: str) -> bool:
 @pytest.mark.parametrize("stage", KILLS)
 def test_stage_killed_in_write_phase_died_there(reruns, stage):
     result = reruns["killed"][stage]
-    assert result.returncode == 137, result.stdout[-2000:] + result.stderr[-3000:]
+    assert result.returncode == KILLED, result.stdout[-2000:] + result.stderr[-3000:]
 
 
 def test_kills_in_write_phase_left_outputs_as_they_were(reruns):
-    """before_commit: nothing replaced; mid_commit: the one output replaced holds the same bytes."""
+    """Each killed stage's outputs were completed by the next stage start: whole, and (same
+    params) the same bytes."""
     assert reruns["after_kills"] == reruns["first"]
 
 

@@ -1,5 +1,5 @@
-"""A training run killed mid-way (os._exit at a named point, as SIGKILL: no chance to clean up;
-NEWSCAT_FAULT, newscat.core.io.fault_point) and started again continues after its last completed
+"""A training run killed mid-way (SIGKILL right after its Nth epoch checkpoint is in place,
+tests/kill_at.py: no chance to clean up) and started again continues after its last completed
 epoch and ends exactly where an uninterrupted run ends: same weights, same optimizer state,
 same DVCLive history; the checkpoint is gone afterwards. A checkpoint of another run (other
 params, other code) is discarded with a reason, a diverging run fails and saves nothing."""
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EASY_EPOCHS, PYTHON, copy_project, file_bytes, set_params
+from conftest import EASY_EPOCHS, KILL_AT, KILLED, PYTHON, copy_project, file_bytes, set_params
 
 EPOCHS = EASY_EPOCHS  # conftest.EASY_PARAMS: patience as long, so early stopping cannot end a run first
 KILL_AFTER = 2  # completed epochs
@@ -26,13 +26,11 @@ RESUMED = re.compile(r"resume: continuing lstm after epoch (\d+)")
 TIMEOUT = 300
 
 
-def train_lstm(project: Path, fault: str | None = None) -> subprocess.CompletedProcess:
-    """stages/train.py lstm; with `fault`, killed at that point (newscat.core.io.fault_point)."""
+def train_lstm(project: Path, kill_after: int | None = None) -> subprocess.CompletedProcess:
+    """stages/train.py lstm; with `kill_after`, SIGKILLed once that many epoch checkpoints are saved."""
     env = dict(os.environ, PATH=f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}")
-    env.pop("NEWSCAT_FAULT", None)
-    if fault:
-        env["NEWSCAT_FAULT"] = fault
-    return subprocess.run([PYTHON, "-m", "stages.train", "lstm"], cwd=project, env=env,
+    killer = [str(KILL_AT), "checkpoint", str(kill_after)] if kill_after else ["-m"]
+    return subprocess.run([PYTHON, *killer, "stages.train", "lstm"], cwd=project, env=env,
                           capture_output=True, text=True, timeout=TIMEOUT)
 
 
@@ -50,7 +48,7 @@ def runs(easy_trained_project, tmp_path_factory):
     reference = file_bytes(trained, OUTPUTS)
     project = copy_project(trained, base / "project")
 
-    killed = train_lstm(project, fault=f"after_epoch:{KILL_AFTER}")
+    killed = train_lstm(project, kill_after=KILL_AFTER)
     outputs_after_kill = file_bytes(project, OUTPUTS)
     killed_state = json.loads((project / CHECKPOINT / "state.json").read_text())
     for name in MODEL_FILES:  # the restart must write them again
@@ -66,7 +64,7 @@ def runs(easy_trained_project, tmp_path_factory):
 
 
 def test_killed_run_left_previous_model_and_dvclive_files_unchanged(runs):
-    assert runs["killed"].returncode == 137, runs["killed"].stderr
+    assert runs["killed"].returncode == KILLED, runs["killed"].stderr
     assert epochs_run(runs["killed"]) == [1, 2]
     assert runs["outputs_after_kill"] == runs["reference"]  # models and every DVCLive file
 

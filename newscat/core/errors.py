@@ -32,10 +32,12 @@ def run_stage(main: Callable[[], None], stage: str | None = None) -> None:
     clear line and exit status 1. Outputs written through newscat.core.io.StagedOutputs were
     already discarded by then, so nothing is half-written."""
     from newscat.core import quiet
+    from newscat.core.io import remove_dead_staging
 
     quiet.install()  # before the stage imports TensorFlow: its start-up lines stay out of the log
     stage = stage or Path(sys.argv[0]).stem
     try:
+        remove_dead_staging()  # a killed stage's outputs: all new if it was renaming them, else untouched
         main()
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)

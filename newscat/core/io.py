@@ -5,8 +5,11 @@ place only when the stage finishes without an exception, so a failing stage leav
 previous outputs untouched and no half-written file behind. The temporaries live in one
 git-ignored scratch folder, tmp/staging/ under the project root (the stage's working
 directory, so on the outputs' filesystem and a rename is atomic), one folder per process,
-locked while it runs; a process killed before it could clean up (SIGKILL, power loss) leaves
-its folder there, and the next stage run in that checkout deletes it.
+locked while it runs. The commit writes its plan (`commit.json`, which temporary goes where)
+into that folder first, then renames: a process killed before the plan is written leaves the
+previous outputs whole, one killed after it leaves a plan that the next stage run in that
+checkout finishes (every output new), so the outputs change together or not at all. A folder
+that cannot be written is found before anything is renamed, and named.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import fcntl
 import json
 import os
 import shutil
-import sys
 import uuid
 import zipfile
 from contextlib import contextmanager
@@ -26,18 +28,6 @@ from typing import Iterable, Sequence
 
 from newscat.core.errors import PipelineError
 from newscat.core.registry import STAGING_DIR
-
-
-def fault_point(name: str) -> None:
-    """Deterministic fault injection for the reliability tests; no effect unless the environment
-    variable NEWSCAT_FAULT is `name`, then the process dies here as under SIGKILL (os._exit:
-    no `finally`, no cleanup). Points: `before_commit` (a stage's outputs all written to their
-    temporary paths, none renamed), `mid_commit` (the first renamed, the others not),
-    `after_epoch:<n>` (training: the checkpoint of epoch n saved)."""
-    if os.environ.get("NEWSCAT_FAULT") == name:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(137)  # the status a shell reports for SIGKILL
 
 
 class StagedOutputs:
@@ -53,8 +43,7 @@ class StagedOutputs:
         if final in self._pending:  # asked twice: the same temporary path, not a leaked one
             return self._pending[final]
         final.parent.mkdir(parents=True, exist_ok=True)
-        # Siblings an older version of this class (or the cross-filesystem fallback) left behind.
-        for stale in [*final.parent.glob(f".tmp-*.{final.name}"), *final.parent.glob(f".{final.name}.old-*")]:
+        for stale in final.parent.glob(f".tmp-*.{final.name}"):  # a killed cross-filesystem move's
             _remove(stale)
         tmp = self._folder() / f"{len(self._pending)}-{final.name}"  # keeps the suffix (Keras checks it)
         self._pending[final] = tmp
@@ -83,11 +72,13 @@ class StagedOutputs:
         try:
             missing = [final for final, tmp in self._pending.items() if not tmp.exists()]
             if exc_type is None and not missing:
-                fault_point("before_commit")
-                for i, (final, tmp) in enumerate(self._pending.items()):
-                    _replace(tmp, final, self._own)
-                    if i == 0:
-                        fault_point("mid_commit")
+                for final in self._pending:
+                    _check_writable(final)
+                plan = [(tmp.name, os.path.relpath(os.path.abspath(final), _root(self._scratch)))
+                        for final, tmp in self._pending.items()]
+                (self._own / f"{COMMIT}.tmp").write_text(json.dumps(plan))
+                os.replace(self._own / f"{COMMIT}.tmp", self._own / COMMIT)  # the commit point
+                _commit(self._own)
                 return
             if exc_type is None:  # check all before moving any: a missing one must not leave a mix
                 raise RuntimeError(f"stage declared output(s) {', '.join(map(str, missing))} "
@@ -100,9 +91,38 @@ class StagedOutputs:
                 _remove_if_empty(self._scratch)
 
 
+COMMIT = "commit.json"  # in a staging folder: [[temporary name, output path from the project root], ...]
+
+
+def _root(scratch: Path) -> Path:
+    return Path(scratch).parent.parent  # tmp/staging -> the project root
+
+
+def _check_writable(final: Path) -> None:
+    """A PermissionError naming the output if it cannot be replaced (its folder, or the folder
+    itself for a folder output, is read-only), raised before any output is replaced."""
+    folder = final.parent if final.parent != Path("") else Path(".")
+    if not os.access(folder, os.W_OK | os.X_OK) or (final.is_dir() and not os.access(final, os.W_OK)):
+        raise PermissionError(errno.EACCES, "cannot replace it (read-only folder); nothing was replaced",
+                              str(final))
+
+
+def _commit(folder: Path) -> None:
+    """Move every output of a written plan into place; a second call after a kill finishes the
+    first (an output already moved is skipped)."""
+    root = _root(folder.parent)
+    for i, (name, final) in enumerate(json.loads((folder / COMMIT).read_text())):
+        tmp, final = folder / name, root / final
+        if tmp.exists() or tmp.is_symlink():
+            if final.is_dir() and not final.is_symlink():
+                _move(final, folder / f"old-{i}")
+            _move(tmp, final)
+
+
 def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
     """Delete the staging folders of processes that died before they could (killed stages):
-    those whose lock file no process holds, or that have none."""
+    those whose lock file no process holds, or that have none. A folder holding a commit plan
+    is committed first."""
     scratch = Path(scratch)
     if not scratch.is_dir():
         return
@@ -116,6 +136,8 @@ def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:  # alive
                 continue
+            if (lock_file.with_suffix("") / COMMIT).exists():
+                _commit(lock_file.with_suffix(""))
             _remove(lock_file.with_suffix(""))
             lock_file.unlink(missing_ok=True)
     for folder in scratch.iterdir():  # an owner creates its lock before its folder
@@ -148,19 +170,6 @@ def _move(src: Path, dest: Path) -> None:
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, near)
         os.replace(near, dest)
         _remove(src)
-
-
-def _replace(tmp: Path, final: Path, scratch: Path) -> None:
-    """Move tmp onto final; a directory replaces a directory (old one moved aside first)."""
-    if not tmp.exists():
-        raise RuntimeError(f"stage declared output {final} but never wrote it")
-    if final.is_dir() and not final.is_symlink():
-        old = scratch / f"old-{uuid.uuid4().hex[:8]}"
-        _move(final, old)
-        _move(tmp, final)
-        _remove(old)
-    else:
-        _move(tmp, final)
 
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp; what zipfile's writestr(str) avoids

@@ -16,12 +16,13 @@ import numpy as np
 from newscat.core.vocab import OOV_ID, PAD_ID
 
 
-def _text_vectorization(seq_len: int, max_tokens: int | None = None, vocabulary=None):
+def _text_vectorization(seq_len: int, max_tokens: int | None = None, vocabulary=None, standardize=None):
     import keras
 
-    # Cleaning already happened (newscat.data.text): the layer only splits on whitespace.
+    # Training reads cleaned text (data/clean, newscat.data.text.standardize): no standardize
+    # then, only the whitespace split. The exported raw-string model passes that function.
     return keras.layers.TextVectorization(
-        max_tokens=max_tokens, standardize=None, split="whitespace",
+        max_tokens=max_tokens, standardize=standardize, split="whitespace",
         output_mode="int", output_sequence_length=seq_len, vocabulary=vocabulary,
     )
 
@@ -38,8 +39,8 @@ def fit_vocabulary(train_texts: Sequence[str], max_tokens: int, min_freq: int = 
     return [token for token in vocabulary if counts[token] >= min_freq]
 
 
-def make_encoder(vocabulary: Sequence[str], seq_len: int):
-    return _text_vectorization(seq_len=seq_len, vocabulary=list(vocabulary))
+def make_encoder(vocabulary: Sequence[str], seq_len: int, standardize=None):
+    return _text_vectorization(seq_len=seq_len, vocabulary=list(vocabulary), standardize=standardize)
 
 
 def unk_for_empty_rows(ids):

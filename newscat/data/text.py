@@ -1,17 +1,16 @@
-"""Text cleaning: the one definition used by training, evaluation and predict.
+"""Text cleaning: one TensorFlow function, `standardize`, the only definition.
 
-Order (issue: lowercase, decode artifacts, drop punctuation/digits, drop stopwords):
-1. lowercase;
+The clean stage runs it (`clean_texts`) and writes its output, which the vocabulary, the word
+clouds and the TF-IDF baseline read; predict runs it on new text; and the exported raw-string
+model holds it as its TextVectorization layer's `standardize` (the keras-io pattern), so
+training and serving tokenize with the same ops, by construction. Steps:
+1. lowercase (TensorFlow's Unicode tables);
 2. decode AG News escape artifacts (`#36;` -> `$`, `quot;`, `&lt;b&gt;`, ...), then drop HTML
-   tags and the backslashes that stand for line breaks;
-3. everything that is not a letter (punctuation, digits, `_`, symbols) becomes a space;
+   tags and the backslashes that stand for line breaks (ARTIFACTS, in order);
+3. everything that is not a letter or a combining mark (punctuation, digits, `_`, symbols)
+   becomes a space;
 4. drop NLTK's English stopwords. Contractions split at step 3 ("company's" -> "company s")
    leave fragments (s, t, don, ll, ...) that NLTK's list already contains.
-
-This module is the one definition, as data: the ARTIFACTS table, NON_LETTERS, Python's
-str.lower and NLTK's stopword list. Every pattern is written so RE2 accepts it too:
-newscat.serve.serving replays the same table, and tables generated from these, in the TensorFlow
-graph. The fast path (_MAY_HAVE_ARTIFACT) is derived from ARTIFACTS as well.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from typing import Iterable
 from newscat.core.errors import PipelineError
 from newscat.core.registry import NLTK_DATA
 
-# (pattern, replacement) applied in order, after lowercasing.
+# (RE2 pattern, replacement) applied in order, after lowercasing.
 ARTIFACTS: tuple[tuple[str, str], ...] = (
     (r"\\", " "),             # the CSV writes line breaks inside a text as a backslash
     (r"&amp;", "&"),          # first, so double-escaped "&amp;lt;" decodes fully
@@ -39,33 +38,8 @@ ARTIFACTS: tuple[tuple[str, str], ...] = (
     (r"&[a-z]+;", " "),       # any other named entity (&nbsp; ...)
     (r"<[^<>]*>", " "),       # HTML tags such as <b> and <a href="...">
 )
-NON_LETTERS = r"[\W\d_]+"     # anything but a (unicode) letter; in-graph: newscat.serve.serving.non_letters_re2
-_ARTIFACTS = tuple((re.compile(p), r) for p, r in ARTIFACTS)
-_NON_LETTERS = re.compile(NON_LETTERS)
-
-
-def required_char(pattern: str) -> str | None:
-    """A character that every match of `pattern` contains: a literal of its top-level sequence
-    (not optional, not in a group or class), a non-alphanumeric one if it has one (rarer in
-    text, so a better filter). None if there is no such literal."""
-    try:
-        from re import _parser as parser  # Python >= 3.11
-    except ImportError:  # pragma: no cover
-        import sre_parse as parser
-    literals = [chr(value) for op, value in parser.parse(pattern) if op is parser.LITERAL]
-    return next((c for c in literals if not c.isalnum()), literals[0] if literals else None)
-
-
-def _may_have_artifact() -> re.Pattern | None:
-    """Matches wherever some ARTIFACTS pattern might: one required character of each pattern.
-    A text it does not match is left unchanged by the artifact pass, which is then skipped
-    (most texts: speed). None (no shortcut) if some pattern has no required character."""
-    chars = [required_char(pattern) for pattern, _ in ARTIFACTS]
-    return None if None in chars else re.compile("[" + "".join(re.escape(c) for c in sorted(set(chars))) + "]")
-
-
-_MAY_HAVE_ARTIFACT = _may_have_artifact()
-
+NON_LETTERS = r"[^\pL\pM]+"  # anything but a letter or a combining mark (accents)
+BATCH = 8192  # texts per call of standardize in clean_texts
 
 # NLTK's English stopword list (179 words), shipped in NLTK's corpus layout: cleaning never
 # downloads and gives the same tokens on every machine (a DVC dependency of clean and export).
@@ -108,24 +82,38 @@ def english_stopwords() -> frozenset[str]:
     return read_stopwords()
 
 
-def decode_artifacts(text: str) -> str:
-    """Lowercased text with AG News escapes decoded and HTML tags removed."""
-    text = text.lower()
-    if _MAY_HAVE_ARTIFACT is None or _MAY_HAVE_ARTIFACT.search(text):
-        for pattern, replacement in _ARTIFACTS:
-            text = pattern.sub(replacement, text)
-    return text
+def stopword_pattern(stopwords: Iterable[str]) -> str:
+    """An RE2 pattern that fully matches exactly the given words."""
+    return "|".join(re.escape(word) for word in sorted(stopwords))
 
 
-def clean_text(text: str, stopwords: frozenset[str]) -> str:
-    """One document -> space-separated tokens (may be empty)."""
-    words = _NON_LETTERS.split(decode_artifacts(text))
-    return " ".join(w for w in words if w and w not in stopwords)
+def standardize(texts, stopwords: frozenset[str] | None = None):
+    """tf.string tensor of raw texts -> the same shape of cleaned texts (space-separated tokens,
+    possibly empty). Pure TensorFlow ops: it runs eagerly, in a tf.data pipeline, or as
+    TextVectorization's `standardize` inside a SavedModel."""
+    import tensorflow as tf
+
+    # ICU's lowercasing stops at a NUL byte (a C string): NULs become spaces first.
+    texts = tf.strings.lower(tf.strings.regex_replace(texts, r"\x00", " "), encoding="utf-8")
+    for pattern, replacement in ARTIFACTS:
+        texts = tf.strings.regex_replace(texts, pattern, replacement)
+    tokens = tf.strings.split(tf.strings.regex_replace(texts, NON_LETTERS, " "))
+    is_stopword = stopword_pattern(english_stopwords() if stopwords is None else stopwords)
+    kept = tf.ragged.boolean_mask(tokens, tf.logical_not(
+        tf.ragged.map_flat_values(tf.strings.regex_full_match, tokens, is_stopword)))
+    return tf.strings.reduce_join(kept, axis=-1, separator=" ")
 
 
 def clean_texts(texts: Iterable[str], stopwords: frozenset[str] | None = None) -> list[str]:
-    stopwords = english_stopwords() if stopwords is None else stopwords
-    return [clean_text(t, stopwords) for t in texts]
+    """Python strings in, cleaned Python strings out: `standardize`, BATCH texts at a time."""
+    import numpy as np
+
+    texts, cleaned = list(texts), []
+    for i in range(0, len(texts), BATCH):
+        # A lone surrogate (undecodable bytes of a command line) is not UTF-8: it becomes "?".
+        batch = np.asarray([t.encode("utf-8", "replace") for t in texts[i:i + BATCH]], dtype=object)
+        cleaned += [t.decode("utf-8") for t in standardize(batch, stopwords).numpy()]
+    return cleaned
 
 
 def join_title_description(title: str, description: str) -> str:

@@ -12,7 +12,9 @@ only after that is the checkpoint deleted.
 from __future__ import annotations
 
 import math
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,15 @@ import numpy as np
 
 from newscat.core.datasets import load_vectorized
 from newscat.core.errors import PipelineError
-from newscat.core.io import keras_archive_metadata, make_keras_archive_reproducible, write_json
+from newscat.core.io import (keras_archive_metadata,
+                             make_keras_archive_reproducible, write_json)
 from newscat.core.registry import RNN_CELLS, keras_model_path
-from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
-from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
-                                  remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
+from newscat.core.vocab import (VOCAB_KEY, load_vocabulary, vocabulary_sha256,
+                                vocabulary_size)
+from newscat.train.resume import (EpochCheckpoint, PerEpochSeed,
+                                  claim_checkpoint, load_checkpoint,
+                                  remove_checkpoint, remove_stale_checkpoints,
+                                  run_id, run_identity)
 
 RUN_KEY = "newscat_run"  # the run id, recorded in the saved .keras file's metadata.json
 
@@ -87,8 +93,10 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
     from newscat.core.model import build_model
     from newscat.core.vocab import row_lengths
     from newscat.train.distribute import same_on_every_worker, strategy_for
-    from newscat.train.training import (BUCKET_BATCHES, compile_model, eval_batches, lever_callbacks,
-                                        make_deterministic, steps_per_epoch, train_batches, use_threads)
+    from newscat.train.training import (BUCKET_BATCHES, compile_model,
+                                        eval_batches, lever_callbacks,
+                                        make_deterministic, steps_per_epoch,
+                                        train_batches, use_threads)
 
     tp, mp = params.train, params.model
     use_threads(tp.intra_op_threads, tp.inter_op_threads)  # before TensorFlow runs any op
@@ -128,10 +136,12 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp.patience,
                                                    restore_best_weights=True)
     # The levers' callbacks (EMA: validate and keep the averaged weights) go before EarlyStopping.
-    callbacks = [StopOnNonFiniteLoss(tp.learning_rate), PerEpochSeed(tp.seed),
-                 *lever_callbacks(tp, resumed=bool(state)), early_stopping, RecordHistory(history)]
+    levers = lever_callbacks(tp)
+    callbacks = [StopOnNonFiniteLoss(tp.learning_rate), PerEpochSeed(tp.seed), *levers, early_stopping,
+                 RecordHistory(history)]
     if checkpoint:
-        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, identity, history, state))
+        callbacks.append(EpochCheckpoint(checkpoint, early_stopping, identity, history, state,
+                                         ema_swap=levers[0] if levers else None))
     by_length = np.argsort(row_lengths(x_val), kind="stable")  # less padding; same loss and accuracy
     start = time.perf_counter()
     try:
@@ -155,19 +165,22 @@ def save_model(run: TrainingRun, model_file: Path, weights_file: Path) -> None:
     run.model.save_weights(weights_file)
 
 
-def write_dvclive(run: TrainingRun, directory: Path) -> None:
-    """DVCLive files of the whole run (resumed epochs included) into a new folder: per-epoch
-    plots/metrics/{train,eval}/*.tsv, and metrics.json = TrainingRun.summary()."""
+def write_dvclive(run: TrainingRun, plots: Path, metrics: Path) -> None:
+    """DVCLive files of the whole run (resumed epochs included): the per-epoch `plots` folder
+    (plots/metrics/{train,eval}/*.tsv), and `metrics` = TrainingRun.summary(). Two paths, not
+    their folder, which also holds the .gitignore DVC writes for them."""
     from dvclive.keras import DVCLiveCallback
 
     from dvclive import Live
 
-    live = Live(str(directory), dvcyaml=False, save_dvc_exp=False)
-    replay = DVCLiveCallback(live=live)
-    for epoch, logs in enumerate(run.history):
-        replay.on_epoch_end(epoch, logs)
-    live.end()
-    write_json(Path(directory) / "metrics.json", run.summary())
+    with tempfile.TemporaryDirectory(dir=Path(plots).parent) as scratch:
+        live = Live(scratch, dvcyaml=False, save_dvc_exp=False)
+        replay = DVCLiveCallback(live=live)
+        for epoch, logs in enumerate(run.history):
+            replay.on_epoch_end(epoch, logs)
+        live.end()
+        shutil.move(Path(scratch) / "plots", plots)
+    write_json(Path(metrics), run.summary())
 
 
 def discard_checkpoint(run: TrainingRun) -> None:

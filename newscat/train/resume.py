@@ -23,7 +23,6 @@ import keras
 import numpy as np
 
 from newscat.core.errors import PipelineError
-from newscat.core.io import fault_point
 from newscat.core.registry import CHECKPOINT_ROOT
 
 STEPS_PER_EPOCH_STREAM = 2**20  # room in the seed counter for this many dropout draws per epoch
@@ -74,8 +73,7 @@ def run_id(identity: dict) -> str:
 
 def difference(old: dict | None, new: dict) -> str:
     """Why a checkpoint of run `old` is not this run `new`, in a few words."""
-    if not isinstance(old, dict):
-        return "it was written by an older version of this project"
+    old = old if isinstance(old, dict) else {}
     reasons = []
     for key, what in (("cell", "another cell"), ("params", "other params"), ("data", "other data")):
         if old.get(key) != new[key]:
@@ -97,18 +95,19 @@ class PerEpochSeed(keras.callbacks.Callback):
         self.seed = seed
 
     def on_epoch_begin(self, epoch, logs=None):
-        for layer in self.model._flatten_layers():
-            for generator in getattr(layer, "_seed_generators", []):
-                generator.state.assign(np.array([self.seed, epoch * STEPS_PER_EPOCH_STREAM],
-                                                dtype=generator.state.dtype))
+        for variable in self.model.variables:  # every keras.random.SeedGenerator's state
+            if variable.name == "seed_generator_state":
+                variable.assign(np.array([self.seed, epoch * STEPS_PER_EPOCH_STREAM], dtype=variable.dtype))
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves model + optimizer + early-stopping state + history after every completed epoch."""
 
     def __init__(self, directory: Path, early_stopping: keras.callbacks.EarlyStopping,
-                 identity: dict, history: list[dict], resumed_state: dict | None = None):
+                 identity: dict, history: list[dict], resumed_state: dict | None = None,
+                 ema_swap: keras.callbacks.SwapEMAWeights | None = None):
         super().__init__()
+        self.ema_swap = ema_swap  # with EMA, the raw weights are swapped into the model to be saved
         self.directory = Path(directory)
         self.early_stopping = early_stopping
         self.identity = identity
@@ -127,7 +126,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
         tmp = self.directory.with_name(self.directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        if self.ema_swap:  # the model holds the averaged weights now: save it as an epoch start sees it
+            self.ema_swap.on_test_end()
         self.model.save(tmp / "model.keras")
+        if self.ema_swap:
+            self.ema_swap.on_test_begin()
         if es.best_weights is not None:
             np.savez(tmp / "best_weights.npz", *es.best_weights)
         best = None if es.best is None else float(es.best)
@@ -138,11 +141,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
             # a run killed before saving its outputs must not train on when resumed.
             "stopped": bool(self.model.stop_training), "history": self.history[:epoch + 1]}))
         old = self.directory.with_name(self.directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)  # a kill right after the last save's second rename
         if self.directory.exists():
             self.directory.rename(old)
         tmp.rename(self.directory)
         shutil.rmtree(old, ignore_errors=True)
-        fault_point(f"after_epoch:{epoch + 1}")
 
 
 def read_state(directory: Path) -> dict | None:
@@ -248,8 +251,6 @@ def remove_stale_checkpoints(identities: dict[str, dict], finished: dict[str, st
         if not cell_dir.is_dir():
             cell_dir.unlink()
             continue
-        for stray in [p for p in cell_dir.iterdir() if not p.is_dir() and p.suffix != ".lock"]:
-            stray.unlink()  # an older layout's files
         names = {p.name.removesuffix(".old").removesuffix(".tmp").removesuffix(".lock")
                  for p in cell_dir.iterdir()}
         for name in sorted(names):

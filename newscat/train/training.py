@@ -167,18 +167,13 @@ def compile_model(model, learning_rate: float, levers=None, total_steps: int | N
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
 
 
-def lever_callbacks(levers, resumed: bool = False) -> list:
+def lever_callbacks(levers) -> list:
     """Callbacks the levers need, to go *before* EarlyStopping in the callback list.
 
     use_ema: validate with the averaged weights and hand those to EarlyStopping at every
     epoch end, so early stopping judges, and restores, the averaged weights. Between an epoch's
     end and the next one's start the model holds the averaged weights and the optimizer the
-    raw ones: a model saved at an epoch end (a resume checkpoint) is in that state, so pass
-    resumed=True when continuing from one and the raw weights are swapped back in first."""
+    raw ones (newscat.train.resume.EpochCheckpoint swaps the raw ones back in to save)."""
     import keras
 
-    if not getattr(levers, "use_ema", False):
-        return []
-    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=True)
-    swap._ema_weights_in_model = resumed
-    return [swap]
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if getattr(levers, "use_ema", False) else []
