@@ -8,7 +8,6 @@ built project; the kills and the forced rerun happen in a copy of it (so outputs
 on where the project lives either)."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import zipfile
