@@ -4,12 +4,15 @@
                             [--folds 5] [--csv-dir data/sample] [--name NAME]
 
 The test split is never read (only evaluate scores it, once). The train split's rows
-(csv-dir/train.csv[.gz]) are cleaned like the clean stage (newscat.data.text) and cut into
-stratified, seeded folds (StratifiedKFold, seed data.seed). For each fold, its training rows
-are split again like the clean stage splits train/val (data.val_fraction, stratified): the
-vocabulary (newscat.data.features) and the model are fitted on the inner train part, early stopping
-watches the inner validation part, and the held-out fold is scored once at the end. The
-TF-IDF baseline (--model baseline) fits the same inner train rows and scores the same folds.
+(csv-dir/train.csv[.gz]) are cleaned by the clean stage's function (newscat.data.text) and cut
+into stratified, seeded folds (StratifiedKFold, seed data.seed). Each fold runs the pipeline's
+own code: its training rows are split into train/validation by the clean stage's split
+(newscat.data.splits.group_split: data.val_fraction, stratified, duplicates on one side), the
+vocabulary and ids come from the vectorize stage's functions (newscat.data.features), the model
+is trained by the train stage's function (newscat.train.fit.fit_arrays: same seeding, levers,
+early stopping) and the held-out fold is scored once, by evaluate's inference entry
+(newscat.core.inference.class_probabilities). The TF-IDF baseline (--model baseline) fits the
+same inner train rows and scores the same folds through that entry too.
 
 Configurations are params.yaml plus --set overrides with params.yaml keys, validated like
 params.yaml (e.g. --set train.use_ema=true --set model.spatial_dropout=0.2). Each run writes
@@ -31,10 +34,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
 from newscat.core.params import parse_params, read_yaml  # noqa: E402
-from newscat.core.registry import PARAMS_FILE
+from newscat.core.registry import PARAMS_FILE  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks/out/cv"
 
@@ -70,59 +72,45 @@ def load_train_rows(csv_dir: Path) -> tuple[np.ndarray, list[str]]:
     return np.array([rows[i][0] for i in keep], np.int64), [texts[i] for i in keep]
 
 
-def inner_split(labels: np.ndarray, rows: np.ndarray, val_fraction: float, seed: int):
-    """A fold's training rows -> (inner train rows, inner validation rows): stratified and seeded like
-    the clean stage's split (which also keeps duplicate texts on one side; the sample has none)."""
-    from sklearn.model_selection import train_test_split
+def inner_split(labels: np.ndarray, texts: list[str], rows: np.ndarray, val_fraction: float, seed: int):
+    """A fold's training rows -> (inner train rows, inner validation rows): the clean stage's split."""
+    from newscat.data.splits import group_split
 
-    return train_test_split(rows, test_size=val_fraction, random_state=seed, stratify=labels[rows])
+    train, val = group_split([int(labels[i]) for i in rows], [texts[i] for i in rows], val_fraction, seed)
+    return rows[train], rows[val]
 
 
-def fit_rnn_fold(cell: str, params, texts: list[str], labels: np.ndarray, train_rows, val_rows,
-                 held_out_rows, seed: int) -> dict:
-    """Vocabulary + model on train_rows, early stopping on val_rows; accuracy on held_out_rows."""
+def fit_fold(name: str, params, texts: list[str], labels: np.ndarray, train_rows, val_rows,
+             held_out_rows) -> dict:
+    """The pipeline's vectorize + train (or train_baseline) on a fold; accuracy on held_out_rows."""
     import keras
 
-    from newscat.core.model import build_model
+    from newscat.core.inference import class_probabilities
+    from newscat.core.vocab import vocabulary_size
     from newscat.data.features import encode, fit_vocabulary, make_encoder
-    from newscat.train.training import (compile_model, eval_batches, lever_callbacks, steps_per_epoch,
-                                        train_batches)
-
-    vp, mp, tp = params.vectorize, params.model, params.train
-    vocabulary = fit_vocabulary([texts[i] for i in train_rows], vp.max_tokens, vp.min_freq)
-    encoder = make_encoder(vocabulary, vp.sequence_length)
-    x_train, x_val, x_held = (encode(encoder, [texts[i] for i in rows])
-                              for rows in (train_rows, val_rows, held_out_rows))
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
-    model = build_model(cell, len(vocabulary) + 2, mp.embedding_dim, mp.units, mp.dropout, seed=seed,
-                        spatial_dropout=mp.spatial_dropout, attention_projections=mp.attention_projections)
-    steps = steps_per_epoch(len(x_train), tp.batch_size)
-    compile_model(model, tp.learning_rate, tp, total_steps=steps * tp.epochs)
-    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=tp.patience,
-                                                   restore_best_weights=True)
-    start = time.perf_counter()
-    history = model.fit(train_batches(x_train, labels[train_rows], tp.batch_size, seed, 0, tp.epochs),
-                        steps_per_epoch=steps, epochs=tp.epochs, verbose=0, shuffle=False,
-                        validation_data=eval_batches(x_val, labels[val_rows]),
-                        callbacks=[*lever_callbacks(tp), early_stopping])
-    seconds = time.perf_counter() - start
-    predicted = model.predict(eval_batches(x_held), verbose=0).argmax(1)
-    return {"accuracy": float(np.mean(predicted == labels[held_out_rows])),
-            "epochs_run": len(history.history["loss"]), "best_epoch": early_stopping.best_epoch + 1,
-            "seconds": round(seconds, 1)}
-
-
-def fit_baseline_fold(params, texts, labels, train_rows, held_out_rows, seed: int) -> dict:
     from newscat.train.baseline import build_baseline
+    from newscat.train.fit import fit_arrays
 
-    bp = params.baseline
-    model = build_baseline(bp.max_features, bp.ngram_max, bp.C)  # deterministic: no seed
-    start = time.perf_counter()
-    model.fit([texts[i] for i in train_rows], labels[train_rows])
-    seconds = time.perf_counter() - start
-    predicted = model.predict([texts[i] for i in held_out_rows])
-    return {"accuracy": float(np.mean(predicted == labels[held_out_rows])), "seconds": round(seconds, 1)}
+    def rows_of(rows):
+        return [texts[i] for i in rows]
+
+    start, epochs = time.perf_counter(), {}
+    if name == "baseline":
+        bp = params.baseline
+        model = build_baseline(bp.max_features, bp.ngram_max, bp.C)  # deterministic: no seed
+        model.fit(rows_of(train_rows), labels[train_rows])
+        probabilities = class_probabilities(name, model, cleaned=rows_of(held_out_rows))
+    else:
+        vp = params.vectorize
+        vocabulary = fit_vocabulary(rows_of(train_rows), vp.max_tokens, vp.min_freq)
+        encoder = make_encoder(vocabulary, vp.sequence_length)
+        keras.backend.clear_session()
+        run = fit_arrays(name, params, (encode(encoder, rows_of(train_rows)), labels[train_rows]),
+                         (encode(encoder, rows_of(val_rows)), labels[val_rows]), vocabulary_size(vocabulary), verbose=0)
+        probabilities = class_probabilities(name, run.model, ids=encode(encoder, rows_of(held_out_rows)))
+        epochs = {"epochs_run": len(run.history), "best_epoch": run.best_epoch}
+    return {"accuracy": float(np.mean(probabilities.argmax(1) == labels[held_out_rows])), **epochs,
+            "seconds": round(time.perf_counter() - start, 1)}
 
 
 def cross_validate(model_name: str, params, labels, texts, folds: int, seeds: list[int]) -> list[dict]:
@@ -132,12 +120,10 @@ def cross_validate(model_name: str, params, labels, texts, folds: int, seeds: li
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.data.seed)
     results = []
     for seed in seeds:
+        seeded = params.model_copy(update={"train": params.train.model_copy(update={"seed": seed})})
         for fold, (train_all, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
-            train_rows, val_rows = inner_split(labels, train_all, params.data.val_fraction, params.data.seed)
-            if model_name == "baseline":
-                r = fit_baseline_fold(params, texts, labels, train_rows, held_out, seed)
-            else:
-                r = fit_rnn_fold(model_name, params, texts, labels, train_rows, val_rows, held_out, seed)
+            train_rows, val_rows = inner_split(labels, texts, train_all, params.data.val_fraction, params.data.seed)
+            r = fit_fold(model_name, seeded, texts, labels, train_rows, val_rows, held_out)
             results.append({"seed": seed, "fold": fold, **r})
             print(f"  seed {seed} fold {fold}: " + "  ".join(f"{k} {v}" for k, v in r.items()), flush=True)
     return results
@@ -188,10 +174,9 @@ def main() -> None:
     name = args.name or "_".join([model_name, *(s.replace("=", "-") for s in args.set)] +
                                  ([f"seeds-{args.seeds.replace(',', '-')}"] if args.seeds else []))
     if model_name != "baseline":
-        from newscat.train.training import make_deterministic, use_threads
+        from newscat.train.training import use_threads
 
         use_threads(params.train.intra_op_threads, params.train.inter_op_threads)
-        make_deterministic(seeds[0])
     labels, texts = load_train_rows(args.csv_dir)
     print(f"cv {name}: {len(labels)} train rows, {args.folds} folds, seeds {seeds}", flush=True)
     start = time.perf_counter()

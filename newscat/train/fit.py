@@ -88,22 +88,29 @@ class RecordHistory(keras.callbacks.Callback):
 
 
 def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
-    """Train one cell on data/vectorized; with a checkpoint folder, resume the same run from it
-    (and delete checkpoints no run will resume). Raises NonFiniteLoss if training diverges."""
+    """Train one cell on data/vectorized (stage train_<cell>); with a checkpoint folder, resume
+    the same run from it. Raises NonFiniteLoss if training diverges."""
+    from newscat.train.training import use_threads
+
+    use_threads(params.train.intra_op_threads, params.train.inter_op_threads)  # before any TensorFlow op
+    return fit_arrays(cell, params, load_vectorized("train"), load_vectorized("val"),
+                      vocabulary_size(load_vocabulary()), checkpoint)
+
+
+def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, checkpoint: Path | None = None,
+               verbose: int | None = None) -> TrainingRun:
+    """Train one cell on (ids, labels) arrays: the training of the pipeline, also run by
+    benchmarks/cv.py on its folds. With a checkpoint folder, resume the same run from it (and
+    delete checkpoints no run will resume)."""
     from newscat.core.model import build_model
     from newscat.core.vocab import row_lengths
     from newscat.train.distribute import same_on_every_worker, strategy_for
-    from newscat.train.training import (BUCKET_BATCHES, compile_model,
-                                        eval_batches, lever_callbacks,
-                                        make_deterministic, steps_per_epoch,
-                                        train_batches, use_threads)
+    from newscat.train.training import (BUCKET_BATCHES, compile_model, eval_batches, lever_callbacks,
+                                        make_deterministic, steps_per_epoch, train_batches)
 
     tp, mp = params.train, params.model
-    use_threads(tp.intra_op_threads, tp.inter_op_threads)  # before TensorFlow runs any op
     make_deterministic(tp.seed)
-    x_train, y_train = load_vectorized("train")
-    x_val, y_val = load_vectorized("val")
-    vocab_size = vocabulary_size(load_vocabulary())
+    (x_train, y_train), (x_val, y_val) = train, val
     # model.cell only picks evaluate's headline model: not part of what this training computes.
     identity = run_identity(cell, (tp, mp.model_copy(update={"cell": ""}), BUCKET_BATCHES, vocab_size),
                             (x_train, y_train, x_val, y_val))
@@ -149,7 +156,7 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
                   steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size),
                   initial_epoch=first_epoch, epochs=last_epoch,
                   validation_data=eval_batches(x_val[by_length], y_val[by_length]), callbacks=callbacks,
-                  shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
+                  shuffle=False, verbose=(1 if sys.stdout.isatty() else 2) if verbose is None else verbose)
     except NonFiniteLoss:
         if checkpoint:  # resuming would only diverge again
             remove_checkpoint(checkpoint)
