@@ -215,6 +215,8 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
             problem = _problem(group, str(loc[1]), values.get(loc[1], _MISSING))
             if problem not in problems:  # a union reports one error per alternative
                 problems.append(problem)
+    if len(problems) == 1:
+        raise ParamsError(f"{source}: {problems[0]}")
     raise ParamsError(f"{source}: {len(problems)} invalid parameter(s):\n  - " + "\n  - ".join(problems))
 
 
