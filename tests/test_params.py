@@ -66,19 +66,20 @@ def test_unknown_group_is_named(group, suggestion):
 
 
 @pytest.mark.parametrize("key, value, expected", [
-    ("train__learning_rate", "1e-3", "is a str (YAML read it as text"),
-    ("train__epochs", True, "is a bool; valid: an integer >= 1"),
-    ("train__batch_size", 32.0, "is a float; valid: an integer in [1, 65536]"),
-    ("model__units", "64", "is a str (YAML read it as text"),
+    ("train__learning_rate", "1e-3", "is text (quoted in YAML"),
+    ("train__epochs", True, "is a boolean; valid: an integer >= 1"),
+    ("train__batch_size", 32.0, "is a number; valid: an integer in [1, 65536]"),
+    ("model__units", "64", "is text (quoted in YAML"),
     ("model__dropout", [0.1], "is a list; valid: a number in [0, 1)"),
-    ("model__cell", 1, "is a int; valid: one of 'lstm', 'gru'"),
+    ("model__cell", 1, "is an integer; valid: one of 'lstm', 'gru'"),
     ("data__seed", None, "is null; valid: an integer in [0, 4294967295]"),
-    ("baseline__C", False, "is a bool; valid: a number > 0"),
+    ("baseline__C", False, "is a boolean; valid: a number > 0"),
 ])
 def test_wrong_type_names_key_value_and_expected_type(key, value, expected):
     message = problems_of(with_changes(**{key: value}))
     dotted = key.replace("__", ".")
-    assert f"{dotted} = {value!r}" in message
+    shown = {None: "null", True: "true", False: "false"}[value] if value is None or isinstance(value, bool) else repr(value)
+    assert f"{dotted} = {shown} is " in message
     assert expected in message
     assert "valid:" in message
 
@@ -100,7 +101,7 @@ def test_number_written_as_text_gets_a_hint(tmp_path):
     (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ParamsError) as info:
         load_params(tmp_path / "params.yaml")
-    assert "train.learning_rate = '0.001' is a str (YAML read it as text" in str(info.value)
+    assert "train.learning_rate = '0.001' is text (quoted in YAML" in str(info.value)
 
 
 @pytest.mark.parametrize("key, value, valid", [
@@ -120,7 +121,8 @@ def test_number_written_as_text_gets_a_hint(tmp_path):
 ])
 def test_out_of_range_names_key_value_and_what_is_valid(key, value, valid):
     message = problems_of(with_changes(**{key: value}))
-    assert f"{key.replace('__', '.')} = {value!r} is out of range" in message
+    what = "not a valid choice" if valid.startswith("'") else "out of range"
+    assert f"{key.replace('__', '.')} = {value!r} is {what}" in message
     assert valid in message
 
 
@@ -131,13 +133,13 @@ def test_every_problem_is_reported_at_once():
     message = problems_of(raw)
     assert "6 invalid parameter(s)" in message
     for part in ("model.unit", "model.cell = 'rnn'", "train.learning_rate = '1e-3'",
-                 "data.val_fraction = 0.6", "train.epochs = True", "unknown group 'trian'"):
+                 "data.val_fraction = 0.6", "train.epochs = true", "unknown group 'trian'"):
         assert part in message
 
 
 def test_csv_dir_is_never_null():  # dvc.yaml tracks its files as a dependency of download
     message = problems_of(with_changes(data__source="csv", data__csv_dir=None))
-    assert "data.csv_dir = None is null" in message
+    assert "data.csv_dir = null is null" in message
 
 
 @pytest.mark.parametrize("key", ["csv_dir", "manual_dir"])

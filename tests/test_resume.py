@@ -51,12 +51,13 @@ def runs(easy_trained_project, tmp_path_factory):
     killed = train_lstm(project, kill_after=KILL_AFTER)
     outputs_after_kill = file_bytes(project, OUTPUTS)
     killed_state = json.loads((project / CHECKPOINT / "state.json").read_text())
+    with_model = copy_project(project, base / "with_model")  # killed with the previous model in place
     for name in MODEL_FILES:  # the restart must write them again
         (project / name).unlink()
     after_kill = copy_project(project, base / "after_kill")  # checkpoint of epoch 2, no model: for other tests
     resumed = train_lstm(project)
     return {
-        "project": project, "after_kill": after_kill, "uninterrupted": easy_trained_project.repro,
+        "project": project, "after_kill": after_kill, "with_model": with_model, "uninterrupted": easy_trained_project.repro,
         "reference": reference, "checkpoint_left_after_uninterrupted": (trained / "tmp/resume").exists(),
         "killed": killed, "killed_state": killed_state, "outputs_after_kill": outputs_after_kill,
         "resumed": resumed, "resumed_outputs": file_bytes(project, OUTPUTS),
@@ -67,6 +68,17 @@ def test_killed_run_left_previous_model_and_dvclive_files_unchanged(runs):
     assert runs["killed"].returncode == KILLED, runs["killed"].stderr
     assert epochs_run(runs["killed"]) == [1, 2]
     assert runs["outputs_after_kill"] == runs["reference"]  # models and every DVCLive file
+
+
+def test_restart_resumes_even_with_the_previous_model_in_place(runs):
+    """A direct or forced rerun killed mid-way, its previous model still there: the restart
+    continues its own checkpoint instead of discarding it as finished."""
+    project = copy_project(runs["with_model"], runs["with_model"].parent / "with_model_restart")
+    resumed = train_lstm(project)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    match = RESUMED.search(resumed.stdout)
+    assert match and int(match.group(1)) == KILL_AFTER, resumed.stdout[-3000:]
+    assert file_bytes(project, OUTPUTS) == runs["reference"]
 
 
 def test_restart_continues_after_last_completed_epoch(runs):
@@ -196,7 +208,8 @@ def test_diverging_training_fails_clearly_and_saves_nothing(diverged):
 
 def test_checkpoint_of_a_finished_run_is_removed_by_the_next_training(runs, tmp_path):
     """DVC restored train_lstm from its run cache after a kill, so its checkpoint's run is
-    the one whose model is in place: the next training of any cell deletes it."""
+    the one whose model is in place: the next training of another cell deletes it (its own
+    cell's next training resumes it instead: test_restart_resumes_even_with_the_previous_model_in_place)."""
     project = copy_project(runs["after_kill"], tmp_path / "p")
     shutil.copytree(runs["project"] / "models", project / "models", dirs_exist_ok=True)  # the run's model
     from newscat.core.io import keras_archive_metadata

@@ -119,6 +119,9 @@ GROUPS: dict[str, type[Group]] = {name: f.annotation for name, f in Params.model
 # ---------------------------------------------------------------- messages
 
 def _show(value: Any) -> str:
+    """The value as YAML spells it (true, null, 'text', 3)."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     try:
         text = repr(value)
     except ValueError:  # an int past Python's digit limit for str()
@@ -181,11 +184,13 @@ def _problem(group: str, key: str, value: Any) -> str:
     if value is _MISSING:
         return f"{group}.{key}: missing; add it to params.yaml (valid: {valid})"
     if type(value) in types or (value is None and type(None) in types):
-        return f"{group}.{key} = {_show(value)} is out of range; valid: {valid}"
-    kind = "null" if value is None else f"a {type(value).__name__}"
+        what = "not a valid choice" if valid.startswith("one of") else "out of range"
+        return f"{group}.{key} = {_show(value)} is {what}; valid: {valid}"
+    kind = "null" if value is None else {bool: "a boolean", str: "text", int: "an integer", float: "a number"}.get(
+        type(value), f"a {type(value).__name__}")
     hint = ""
     if isinstance(value, str) and types & {int, float}:
-        hint = " (YAML read it as text: write the number without quotes)"
+        hint = " (quoted in YAML: write the number without quotes)"
     return f"{group}.{key} = {_show(value)} is {kind}{hint}; valid: {valid}"
 
 

@@ -116,8 +116,11 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
                             (x_train, y_train, x_val, y_val))
     if checkpoint:
         claim_checkpoint(checkpoint)
+        # This cell's own checkpoint of this run is resumed even if its model is in place (a
+        # forced or direct rerun killed mid-way); the other cells' finished ones are removed.
         remove_stale_checkpoints({c: {**identity, "cell": c} for c in RNN_CELLS},
-                                 {c: keras_archive_metadata(keras_model_path(c)).get(RUN_KEY) for c in RNN_CELLS},
+                                 {c: keras_archive_metadata(keras_model_path(c)).get(RUN_KEY)
+                                  for c in RNN_CELLS if c != cell},
                                  root=Path(checkpoint).parent.parent)
 
     strategy = strategy_for(tp.distribute)
