@@ -176,33 +176,34 @@ def built(built_project, tmp_path_factory):
     return copy_project(built_project.path, tmp_path_factory.mktemp("atomic") / "project")
 
 
-def test_stage_killed_before_commit_keeps_previous_outputs(built, tmp_path):
-    """clean, with params that change its outputs, killed once its new tables are all written
-    (SIGKILL just before its first rename out of tmp/staging): the previous tables stay; the next
-    run replaces them and leaves no temporary behind."""
+def clean_killed_at(built, tmp_path, rename: int) -> tuple:
+    """A copy of the built project whose clean stage, with params that change its outputs, was
+    SIGKILLed before its `rename`th rename out of tmp/staging (tests/kill_at.py); with the
+    clean tables before the kill."""
     project = tmp_path / "project"
     shutil.copytree(built, project, symlinks=True)
     before = snapshot(project, "data/clean")
     set_params(project, {"data": {"val_fraction": 0.25}})
-    killed = subprocess.run([PYTHON, str(KILL_AT), "staged", "1", "stages.clean"], cwd=project,
+    killed = subprocess.run([PYTHON, str(KILL_AT), "staged", str(rename), "stages.clean"], cwd=project,
                             capture_output=True, text=True, timeout=120)
     assert killed.returncode == KILLED, killed.stderr
+    return project, before
+
+
+def test_stage_killed_before_commit_keeps_previous_outputs(built, tmp_path):
+    """Killed once its new tables are all written, before its commit plan: the previous tables
+    stay; the next run replaces them and leaves no temporary behind."""
+    project, before = clean_killed_at(built, tmp_path, 1)
     assert snapshot(project, "data/clean") == before and leftovers(project)  # its temporaries were there
     run([PYTHON, "-m", "stages.clean"], project)
     assert snapshot(project, "data/clean") != before and leftovers(project) == []
 
 
 def test_stage_killed_between_two_outputs_is_completed_by_the_next_stage(built, tmp_path):
-    """clean, with params that change its outputs, killed after its first table is in place and
-    before the others: the next stage to start in the checkout puts the rest in place, so the
-    tables are the new set, as an uninterrupted run writes it, never a mix."""
-    project = tmp_path / "project"
-    shutil.copytree(built, project, symlinks=True)
-    before = snapshot(project, "data/clean")
-    set_params(project, {"data": {"val_fraction": 0.25}})
-    killed = subprocess.run([PYTHON, str(KILL_AT), "staged", "3", "stages.clean"], cwd=project,
-                            capture_output=True, text=True, timeout=120)
-    assert killed.returncode == KILLED, killed.stderr
+    """Killed after its first table is in place and before the others: the next stage to start
+    in the checkout puts the rest in place, so the tables are the new set, as an uninterrupted
+    run writes it, never a mix."""
+    project, before = clean_killed_at(built, tmp_path, 3)
     mixed = snapshot(project, "data/clean")
     assert mixed != before and {k for k in mixed if mixed[k] != before[k]} != set(before)  # some new, some old
     run([PYTHON, "-m", "stages.check_params"], project)
