@@ -20,8 +20,12 @@ repro: $(VENV)/.installed
 # The whole DAG on the bundled sample, as a DVC experiment: the workspace ends with its
 # outputs, and params.yaml says data.source: csv (what produced them; `git checkout HEAD -- params.yaml`
 # and `make repro` go back to the full dataset).
+# A second run with nothing changed records no new experiment.
 sample: $(VENV)/.installed
-	$(BIN)/dvc exp run -S data.source=csv -S data.csv_dir=data/sample
+	@if $(BIN)/python -c "$$SAMPLE_SET" 2>/dev/null && $(BIN)/dvc status --quiet 2>/dev/null; then \
+	  echo "make sample: params.yaml already names the sample and every stage is up to date: nothing to run"; \
+	else $(BIN)/dvc exp run -S data.source=csv -S data.csv_dir=data/sample; fi
+export SAMPLE_SET := import sys, yaml; d = yaml.safe_load(open("params.yaml"))["data"]; sys.exit(d["source"] != "csv" or d["csv_dir"] != "data/sample")
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q

@@ -68,7 +68,7 @@ def test_unknown_group_is_named(group, suggestion):
 @pytest.mark.parametrize("key, value, expected", [
     ("train__learning_rate", "1e-3", "is text (quoted in YAML"),
     ("train__epochs", True, "is a boolean; valid: an integer >= 1"),
-    ("train__batch_size", 32.0, "is a number; valid: an integer in [1, 65536]"),
+    ("train__batch_size", 32.0, "is not an integer; valid: an integer in [1, 65536]"),
     ("model__units", "64", "is text (quoted in YAML"),
     ("model__dropout", [0.1], "is a list; valid: a number in [0, 1)"),
     ("model__cell", 1, "is an integer; valid: one of 'lstm', 'gru'"),

@@ -52,7 +52,7 @@ def test_no_stage_prints_a_start_up_line(built_project):
 
 def test_tensorflow_is_imported_with_its_usual_loader_and_quietly_in_a_users_environment():
     """TensorFlow's defaults (log level, oneDNN on: the suite turns it off, conftest)."""
-    code = ("from newscat.core import quiet; quiet.install(); import tensorflow as tf; "
+    code = ("from newscat.core import quiet; quiet.import_tensorflow(); import tensorflow as tf; "
             "print(type(tf.__spec__.loader).__name__, tf.constant(2).numpy())")
     result = run([PYTHON, "-c", code], ROOT, timeout=120, unset=USER_ENVIRONMENT)
     assert result.stdout.split() == ["SourceFileLoader", "2"], result.stderr

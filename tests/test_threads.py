@@ -50,7 +50,7 @@ def test_valid_thread_settings(intra, inter):
     (-1, "auto", "train.intra_op_threads", "out of range"),
     ("auto", 1025, "train.inter_op_threads", "out of range"),
     ("Auto", "auto", "train.intra_op_threads", "out of range"),
-    ("auto", 2.0, "train.inter_op_threads", "is a number"),
+    ("auto", 2.0, "train.inter_op_threads", "is not an integer"),
     (True, "auto", "train.intra_op_threads", "is a boolean"),
 ])
 def test_invalid_thread_settings_name_key_and_what_is_valid(intra, inter, key, problem):

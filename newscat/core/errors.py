@@ -26,15 +26,17 @@ def os_error_message(stage: str, exc: OSError) -> str:
     return f"{stage}: {reason}" + (f": {' -> '.join(paths)}" if paths else "")
 
 
-def run_stage(main: Callable[[], None], stage: str | None = None) -> None:
-    """Run a stage's main() with TensorFlow's start-up lines quieted (newscat.core.quiet); a
-    PipelineError or an OSError (read-only folder, full disk, missing permission) becomes one
-    clear line and exit status 1. Outputs written through newscat.core.io.StagedOutputs were
-    already discarded by then, so nothing is half-written."""
+def run_stage(main: Callable[[], None], stage: str | None = None, tensorflow: bool = True) -> None:
+    """Run a stage's main(), TensorFlow imported first with its start-up lines quieted
+    (newscat.core.quiet; `tensorflow=False` for a stage that does not use it); a PipelineError
+    or an OSError (read-only folder, full disk, missing permission) becomes one clear line and
+    exit status 1. Outputs written through newscat.core.io.StagedOutputs were already discarded
+    by then, so nothing is half-written."""
     from newscat.core import quiet
     from newscat.core.io import remove_dead_staging
 
-    quiet.install()  # before the stage imports TensorFlow: its start-up lines stay out of the log
+    if tensorflow:
+        quiet.import_tensorflow()
     stage = stage or Path(sys.argv[0]).stem
     try:
         remove_dead_staging()  # a killed stage's outputs: all new if it was renaming them, else untouched

@@ -186,6 +186,8 @@ def _problem(group: str, key: str, value: Any) -> str:
     if type(value) in types or (value is None and type(None) in types):
         what = "not a valid choice" if valid.startswith("one of") else "out of range"
         return f"{group}.{key} = {_show(value)} is {what}; valid: {valid}"
+    if isinstance(value, float) and int in types and float not in types:
+        return f"{group}.{key} = {_show(value)} is not an integer; valid: {valid}"
     kind = "null" if value is None else {bool: "a boolean", str: "text", int: "an integer", float: "a number"}.get(
         type(value), f"a {type(value).__name__}")
     hint = ""

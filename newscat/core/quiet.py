@@ -8,9 +8,9 @@ when TensorFlow first lists devices, "E0000 ... failed call to cuInit" on a mach
 later, at the first masked RNN step, "E0000 ... oneDNN supports DT_BOOL only on platforms with
 AVX-512" (a note: the op falls back to TensorFlow's own kernel).
 
-`install()` (done by importing newscat) hooks the first `import tensorflow` of the process:
-that import, the device listing and the oneDNN note after it run with file descriptor 2 sent to a temporary
-file; then stderr is restored and every captured line that is not start-up noise (see
+`import_tensorflow()` (called by the stage runner and the `newscat` command, never on import)
+imports TensorFlow, lists its devices and triggers the oneDNN note, all with file descriptor 2
+sent to a temporary file; then stderr is restored and every captured line that is not start-up noise (see
 `is_start_up_noise`) is written to it again. Nothing after that window is captured. Python
 errors raised by the import propagate as usual. The cuInit error is kept where an NVIDIA
 driver is installed (/proc/driver/nvidia/version exists): there it explains a missing GPU.
@@ -21,8 +21,6 @@ finds and uses them.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import os
 import re
 import sys
@@ -91,49 +89,13 @@ def _log_once_notes_now(tf) -> None:
         session.run(transposed, {mask: [[True, False]]})
 
 
-class _QuietLoader(importlib.abc.Loader):
-    """Runs tensorflow's own loader, and TensorFlow's first device listing, quietly."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module):
-        module.__loader__ = module.__spec__.loader = self.loader
-        with start_up_lines_dropped():
-            self.loader.exec_module(module)
-            module.config.list_physical_devices()  # loads CUDA (or fails to) now, inside the window
-            _log_once_notes_now(module)
-
-    def __getattr__(self, name):
-        return getattr(self.loader, name)
-
-
-class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
-    """Finds `tensorflow` the usual way, once, and wraps its loader."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
-            return None
-        uninstall()
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
-        return spec
-
-
-_FINDER = _QuietTensorFlowFinder()
-
-
-def install() -> None:
-    """Quiet the first `import tensorflow` of this process (a no-op once TensorFlow is imported)."""
+def import_tensorflow() -> None:
+    """Import TensorFlow now, its start-up lines dropped (nothing to do once it is imported)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" not in sys.modules and _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
+    if "tensorflow" in sys.modules:
+        return
+    with start_up_lines_dropped():
+        import tensorflow as tf
 
-
-def uninstall() -> None:
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
+        tf.config.list_physical_devices()  # loads CUDA (or fails to) now, inside the window
+        _log_once_notes_now(tf)

@@ -232,6 +232,9 @@ def _check_tfds_can_prepare(builder, manual_dir: str | None) -> None:
 def load_tfds_splits(manual_dir: str | None = None, data_dir: str | None = None
                      ) -> tuple[dict[str, list[Row]], Problems]:
     """Both splits of TFDS `ag_news_subset` (title and description kept)."""
+    from newscat.core import quiet
+
+    quiet.import_tensorflow()  # before tensorflow_datasets imports it: its start-up lines dropped
     import tensorflow_datasets as tfds
 
     _check_tfds_can_prepare(tfds.builder("ag_news_subset", data_dir=data_dir), manual_dir)

@@ -63,14 +63,14 @@ def predict_in(root: Path, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from newscat.core import quiet
-
-    quiet.install()  # before predict imports TensorFlow: its start-up lines stay out of the output
     args, rest = parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     if {"-h", "--help"} & set(rest):  # help needs no project
         from newscat.serve import predict
 
         return predict.main(rest, project_option=True) or 0
+    from newscat.core import quiet
+
+    quiet.import_tensorflow()  # its start-up lines stay out of the output
     try:
         return predict_in(project_root(args.project), rest)
     except PipelineError as exc:
