@@ -59,7 +59,8 @@ def pipeline_stages(project: Path) -> list[tuple[str, list[str]]]:
 # Imports each stage pays for before it does any work; timed alone to split start-up from work.
 STARTUP = {
     "download": "import newscat.data.raw, newscat.core.io, newscat.core.params",
-    "clean": "import sklearn.model_selection, newscat.data.text as t; t.english_stopwords()",
+    "clean": ("from newscat.core import quiet; quiet.import_tensorflow(); "  # cleaning runs TensorFlow ops
+              "import sklearn.model_selection, newscat.data.text as t; t.english_stopwords()"),
     "vectorize": "import keras, newscat.data.features",
     "wordclouds": "import wordcloud, newscat.evaluate.plots",
     "train_lstm": "import keras, dvclive, newscat.core.model, newscat.train.training",

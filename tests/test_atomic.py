@@ -255,3 +255,25 @@ def test_header_mismatch_is_a_pipeline_error(tmp_path):
     (tmp_path / "t.csv").write_text("label,body\n1,x\n")
     with pytest.raises(PipelineError, match=r"t.csv:1: header"):
         read_table(tmp_path / "t.csv", ("label", "text"))
+
+
+def test_ctrl_c_during_training_is_one_line_and_keeps_previous_outputs(built, tmp_path):
+    """SIGINT (Ctrl-C) once training prints its first epoch: exit status 130, one line
+    `error: train: interrupted`, no traceback, the previous model and history untouched."""
+    import signal
+
+    project = tmp_path / "project"
+    shutil.copytree(built, project, symlinks=True)
+    outputs = ("models", "dvclive")
+    before = snapshot(project, *outputs)
+    process = subprocess.Popen([PYTHON, "-u", "-m", "stages.train", "lstm"], cwd=project, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in process.stdout:  # the observed point: an epoch has started
+        if line.startswith("Epoch 1/"):
+            process.send_signal(signal.SIGINT)
+            break
+    process.stdout.read()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "error: train: interrupted" and "Traceback" not in stderr, stderr
+    assert snapshot(project, *outputs) == before

@@ -35,10 +35,10 @@ def run_stage(main: Callable[[], None], stage: str | None = None, tensorflow: bo
     from newscat.core import quiet
     from newscat.core.io import remove_dead_staging
 
-    if tensorflow:
-        quiet.import_tensorflow()
     stage = stage or Path(sys.argv[0]).stem
     try:
+        if tensorflow:
+            quiet.import_tensorflow()
         remove_dead_staging()  # a killed stage's outputs: all new if it was renaming them, else untouched
         main()
     except PipelineError as exc:
@@ -47,3 +47,6 @@ def run_stage(main: Callable[[], None], stage: str | None = None, tensorflow: bo
     except OSError as exc:
         print(f"error: {os_error_message(stage, exc)}", file=sys.stderr)
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C: outputs as before (StagedOutputs), one line, the shell's status
+        print(f"error: {stage}: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -71,11 +71,12 @@ def confusion_matrix_figure(y_true: np.ndarray, y_pred: np.ndarray, title: str, 
 
 def headline_metrics(scores: dict[str, dict], headline: str) -> dict:
     """The few numbers people compare across experiments (the one DVC metrics file, so
-    `dvc exp show` stays narrow): the headline model, its test accuracy and macro F1, and each
+    `dvc exp show` stays narrow): the headline model's test accuracy and macro F1, and each
     model's test accuracy as `<model>_acc` (flat and short: `dvc exp show` prints one column
-    per key, its name as wide as the key path). Per-class figures and the rest stay in
-    metrics/<model>.json."""
-    return {"model": headline, "accuracy": scores[headline]["accuracy"],
+    per key, its name as wide as the key path). Numbers only, so `dvc exp diff` diffs each;
+    which model is the headline is the param model.cell. Per-class figures and the rest stay
+    in metrics/<model>.json."""
+    return {"accuracy": scores[headline]["accuracy"],
             "macro_f1": scores[headline]["macro"]["f1"],
             **{f"{name}_acc": s["accuracy"] for name, s in scores.items()}}
 

@@ -70,12 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         return predict.main(rest, project_option=True) or 0
     from newscat.core import quiet
 
-    quiet.import_tensorflow()  # its start-up lines stay out of the output
     try:
+        quiet.import_tensorflow()  # its start-up lines stay out of the output
         return predict_in(project_root(args.project), rest)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_status
+    except KeyboardInterrupt:
+        print("error: predict: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
