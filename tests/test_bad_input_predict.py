@@ -129,3 +129,47 @@ def test_model_without_vocabulary_hash_is_refused(tiny):
             main(["--model", "lstm", KNOWN])
     finally:
         sidecar.write_bytes(saved)
+
+
+# ---------------------------------------------------------------- damaged files, odd bytes: one line, no traceback
+
+@pytest.mark.parametrize("model, damage", [
+    ("lstm", lambda data: data[:len(data) // 2]),  # a truncated .keras (an interrupted copy)
+    ("baseline", lambda data: b""),                # an empty baseline.joblib
+])
+def test_damaged_model_file_is_one_line_naming_it_and_what_to_run(tiny, tmp_path, model, damage):
+    from newscat.core.registry import BASELINE_FILE, keras_model_path
+
+    project = tmp_path / "p"
+    shutil.copytree(tiny, project)
+    path = project / (BASELINE_FILE if model == "baseline" else keras_model_path(model))
+    path.write_bytes(damage(path.read_bytes()))
+    result = predict("--model", model, KNOWN, cwd=project)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {path.relative_to(project)}: cannot be loaded as a model") and "dvc repro" in line
+
+
+def test_file_option_naming_a_directory_is_a_usage_error(tiny):
+    result = predict("--file", "models", cwd=tiny)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == "error: models is a directory; --file takes a text file, one text per line"
+
+
+def test_undecodable_bytes_on_stdin_are_replaced_and_counted(tiny):
+    data = b"election minister \xff\xfe league\nplain text\n"
+    result = subprocess.run([sys.executable, "-m", "newscat.serve.predict", "--json", "--model", "lstm"], cwd=tiny,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT), LC_ALL="C.UTF-8"), input=data,
+                            capture_output=True, timeout=180)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["undecodable_replaced"] for r in rows] == [2, 0]  # each invalid byte: one U+FFFD
+    assert rows[0]["text"] == "election minister \ufffd\ufffd league" and rows[0]["known_tokens"] == 3
+
+
+def test_any_text_prints_whatever_the_output_encoding(tiny):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="latin-1")
+    result = subprocess.run([sys.executable, "-m", "newscat.serve.predict", "--model", "lstm", "Москва election 北京"],
+                            cwd=tiny, env=env, capture_output=True, timeout=180)
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode(errors="replace")
+    assert b"? election ??" in result.stdout.replace(b"??????", b"?")

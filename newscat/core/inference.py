@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from newscat.core.errors import PipelineError
 from newscat.core.io import require_file
 from newscat.core.registry import BASELINE, BASELINE_FILE, STAGE_OF, keras_model_path
 from newscat.core.vocab import row_lengths
@@ -31,18 +32,24 @@ _WITH_ATTENTION = weakref.WeakKeyDictionary()  # model -> its twin that also ret
 
 
 def load_model(name: str):
-    """A trained model by name (newscat.core.registry.MODELS); a clear error naming the stage to
-    run if it is missing."""
-    hint = f"run `dvc repro {STAGE_OF[name]}`"
-    if name == BASELINE:
-        import joblib
+    """A trained model by name (newscat.core.registry.MODELS); a clear error naming the file and
+    the stage to run if it is missing, damaged or unreadable."""
+    path = BASELINE_FILE if name == BASELINE else keras_model_path(name)
+    hint = f"run `dvc repro {STAGE_OF[name]}` (or `dvc checkout {path}`)"
+    require_file(path, hint)
+    try:
+        if name == BASELINE:
+            import joblib
 
-        return joblib.load(require_file(BASELINE_FILE, hint))
-    import keras
+            return joblib.load(path)
+        import keras
 
-    import newscat.core.model  # noqa: F401  (registers the custom attention layer)
+        import newscat.core.model  # noqa: F401  (registers the custom attention layer)
 
-    return keras.models.load_model(require_file(keras_model_path(name), hint))
+        return keras.models.load_model(path)
+    except Exception as exc:  # a truncated or empty file, a permission: the libraries raise many types
+        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__)
+        raise PipelineError(f"{path}: cannot be loaded as a model ({reason}); {hint}") from None
 
 
 def class_probabilities(name: str, model, ids: np.ndarray | None = None, cleaned: Sequence[str] | None = None

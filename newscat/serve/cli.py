@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_status
+    except OSError as exc:  # e.g. a --file without read permission
+        from newscat.core.errors import os_error_message
+
+        print(f"error: {os_error_message('predict', exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: predict: interrupted", file=sys.stderr)
         return 130

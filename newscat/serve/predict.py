@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from newscat.core.errors import UsageError, run_stage
 from newscat.core.inference import class_probabilities, load_model
@@ -49,21 +50,32 @@ def known_token_counts(name: str, model, cleaned: list[str], sequence_length: in
 NO_INPUT = "no text given: pass texts as arguments, --file FILE (one per line), or pipe them on stdin"
 
 
-def read_texts(args) -> list[str]:
-    if args.texts:
-        return args.texts
-    if args.file:
-        with open(require_file(args.file), encoding="utf-8", errors="replace") as f:
-            texts = [line.rstrip("\n") for line in f]
-        if not texts:
+def decoded(data: bytes) -> tuple[str, int]:
+    """UTF-8 text with undecodable bytes replaced by U+FFFD, and how many replacements were made."""
+    text = data.decode("utf-8", errors="replace")
+    return text, text.count("\ufffd") - data.count("\ufffd".encode())
+
+
+def read_texts(args) -> tuple[list[str], list[int]]:
+    """The texts (arguments, --file or stdin: any bytes) and, per text, how many undecodable
+    byte sequences were replaced."""
+    if args.texts:  # bytes the locale could not decode arrive as surrogates
+        lines = [text.encode("utf-8", "surrogateescape") for text in args.texts]
+    elif args.file:
+        path = Path(require_file(args.file))
+        if path.is_dir():
+            raise UsageError(f"{args.file} is a directory; --file takes a text file, one text per line")
+        lines = path.read_bytes().splitlines()
+        if not lines:
             raise UsageError(f"{args.file} is empty: {NO_INPUT}")
-        return texts
-    if sys.stdin.isatty():
+    elif sys.stdin.isatty():
         raise UsageError(NO_INPUT)
-    texts = [line.rstrip("\n") for line in sys.stdin]
-    if not texts:
-        raise UsageError(f"stdin is empty: {NO_INPUT}")
-    return texts
+    else:
+        lines = sys.stdin.buffer.read().splitlines()
+        if not lines:
+            raise UsageError(f"stdin is empty: {NO_INPUT}")
+    pairs = [decoded(line) for line in lines]
+    return [text for text, _ in pairs], [replaced for _, replaced in pairs]
 
 
 def main(argv: list[str] | None = None, project_option: bool = False) -> None:
@@ -79,18 +91,21 @@ def main(argv: list[str] | None = None, project_option: bool = False) -> None:
     args = parser.parse_args(argv)  # before params.yaml is read: --help works anywhere
     params = load_params()
     args.model = args.model or params.model.cell
-    texts = read_texts(args)
+    if hasattr(sys.stdout, "reconfigure"):  # a real stream (not a test's StringIO)
+        sys.stdout.reconfigure(errors="replace")  # any text prints, whatever the locale's encoding
+    texts, replaced = read_texts(args)
     cleaned, model = clean_texts(texts), load_model(args.model)  # once, for both
     probabilities = predict_cleaned(args.model, model, cleaned, params.vectorize.sequence_length)
     known = known_token_counts(args.model, model, cleaned, params.vectorize.sequence_length)
-    for text, probs, n_known in zip(texts, probabilities, known):
+    for text, probs, n_known, n_replaced in zip(texts, probabilities, known, replaced):
         best = int(probs.argmax())
         if args.json:
             print(json.dumps({"text": text, "class": CLASS_NAMES[best], "probability": round(float(probs[best]), 4),
                               "probabilities": {n: round(float(p), 4) for n, p in zip(CLASS_NAMES, probs)},
-                              "known_tokens": n_known}))
+                              "known_tokens": n_known, "undecodable_replaced": n_replaced}))
         else:
             flag = "[no known word: a guess] " if n_known == 0 else ""
+            flag += f"[{n_replaced} undecodable byte(s) replaced] " if n_replaced else ""
             print(f"{CLASS_NAMES[best]:9s} {probs[best]:.3f}  {flag}{text[:100]}")
 
 
