@@ -257,3 +257,32 @@ def test_clean_text_edge_cases_never_crash(text):
 
 def test_clean_text_keeps_non_english_letters():
     assert clean_text("Привет мир! 中文新闻 😀 Café", STOPWORDS) == "привет мир 中文新闻 café"
+
+
+@FUZZ
+@given(rows=st.lists(st.tuples(st.integers(0, 3).map(str), st.one_of(TEXT, st.text(max_size=40)),
+                               st.one_of(TEXT, st.text(max_size=80))), max_size=8))
+def test_tables_read_back_the_fields_written(rows):
+    """What download writes (any field it accepted: CR, LF, CRLF, quotes, commas, NUL, any
+    Unicode) is what clean reads: data/raw's format round-trips exactly."""
+    from newscat.core.io import read_table, write_table
+
+    folder = Path(tempfile.mkdtemp())
+    try:
+        write_table(folder / "t.csv", ("label", "title", "description"), rows)
+        assert read_table(folder / "t.csv", ("label", "title", "description")) == [list(r) for r in rows]
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_lone_cr_inside_a_quoted_field_survives_download_and_clean(tmp_path):
+    """Issue 22's row: `"1","title\\rwith cr","desc"` read by download is read back by clean."""
+    from newscat.core.io import read_table, write_table
+    from newscat.core.registry import RAW_HEADER
+
+    (tmp_path / "train.csv").write_bytes(b'"1","title\rwith cr","desc"\n"2","plain","row"\n')
+    problems = Problems()
+    rows = read_ag_news_csv(tmp_path / "train.csv", problems, "train")
+    assert problems.items == [] and rows[0] == (0, "title\rwith cr", "desc")
+    write_table(tmp_path / "raw.csv", RAW_HEADER, rows)
+    assert read_table(tmp_path / "raw.csv", RAW_HEADER) == [[str(k), t, d] for k, t, d in rows]

@@ -250,11 +250,15 @@ def require_file(path: str | Path, hint: str = "") -> Path:
 
 
 def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """A UTF-8 CSV with a header row (the format of data/raw and data/clean)."""
+    """A UTF-8 CSV with a header row (the format of data/raw and data/clean). csv quotes a
+    field holding a LF but not one holding a lone CR, which a reader takes for a line break:
+    such a row is written with every field quoted, so read_table gives back the same fields."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
+        quoted = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(header)
-        writer.writerows(rows)
+        for row in rows:
+            (quoted if any("\r" in str(field) for field in row) else writer).writerow(row)
 
 
 def read_table(path: str | Path, header: Sequence[str]) -> list[list[str]]:
