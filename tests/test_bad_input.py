@@ -331,3 +331,17 @@ def test_disk_full_midway_leaves_nothing_half_written(tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert err == "error: download: No space left on device: data/raw/test.csv\n", err
     assert outputs(tmp_path) == []
+
+
+def test_batch_larger_than_the_training_rows_is_refused_naming_the_key():
+    import numpy as np
+
+    from newscat.core.params import parse_params, read_yaml
+    from newscat.train.fit import fit_arrays
+
+    raw = read_yaml((ROOT / "params.yaml").read_text())
+    raw["train"]["batch_size"] = 64
+    ids, labels = np.ones((10, 5), np.int32), np.arange(10) % 4
+    with pytest.raises(PipelineError, match=r"train\.batch_size = 64 is more than the 10 training rows; "
+                                            r"valid: an integer in \[1, 10\]"):
+        fit_arrays("gru", parse_params(raw), (ids, labels), (ids, labels), vocab_size=7)

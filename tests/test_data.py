@@ -77,3 +77,16 @@ def test_missing_split_file_is_named(tmp_path):
 def test_missing_folder_is_named(tmp_path):
     with pytest.raises(PipelineError, match="does not exist"):
         find_split_file(tmp_path / "nope", "train")
+
+
+def test_csv_dir_that_is_a_file_is_named_as_a_file(tmp_path):
+    (tmp_path / "train.csv").write_text(GOOD)
+    with pytest.raises(PipelineError, match=r"train\.csv is a file; valid: a folder holding test\.csv"):
+        find_split_file(tmp_path / "train.csv", "test")
+
+
+def test_dangling_symlink_is_named_with_its_target(tmp_path):
+    (tmp_path / "train.csv").write_text(GOOD)
+    (tmp_path / "test.csv").symlink_to(tmp_path / "gone.csv")
+    with pytest.raises(PipelineError, match=r"test\.csv is a symbolic link to .*gone\.csv, which does not exist"):
+        load_csv_splits(tmp_path)

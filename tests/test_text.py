@@ -109,3 +109,10 @@ def test_batches_give_the_same_as_one_text_at_a_time(monkeypatch):
     one_by_one = [clean_text(t, STOP) for t in texts]
     monkeypatch.setattr(newscat.data.text, "BATCH", 4)
     assert clean_texts(texts, STOP) == one_by_one
+
+
+@pytest.mark.parametrize("word", ["x" * 1_000_000, "é" * 60, "ab" * 26])
+def test_a_huge_word_is_cut_to_max_token_chars(word):
+    from newscat.data.text import MAX_TOKEN_CHARS
+
+    assert clean_text(f"{word} oil", STOP).split() == [word[:MAX_TOKEN_CHARS], "oil"]

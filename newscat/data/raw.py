@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,10 +165,16 @@ def find_split_file(csv_dir: Path, split: str) -> Path:
                             f"{split} split is ambiguous: keep one (delete or move the other)")
     if found:
         return found[0]
+    if csv_dir.exists() and not csv_dir.is_dir():
+        raise PipelineError(f"data.csv_dir: {csv_dir} is a file; valid: a folder holding {split}.csv or {split}.csv.gz")
     if not csv_dir.is_dir():
         where = "" if csv_dir.is_absolute() else (
             f" (a relative path is read from the project root, {Path.cwd()})")
         raise PipelineError(f"data.csv_dir: folder {csv_dir} does not exist{where}")
+    for name in (f"{split}.csv", f"{split}.csv.gz"):
+        if (csv_dir / name).is_symlink() and not (csv_dir / name).exists():
+            raise PipelineError(f"data.csv_dir: {csv_dir / name} is a symbolic link to "
+                                f"{os.readlink(csv_dir / name)}, which does not exist")
     raise PipelineError(f"data.csv_dir: {csv_dir} has no {split}.csv or {split}.csv.gz "
                         "(the original ag_news_csv layout: class,title,description, no header)")
 

@@ -10,7 +10,9 @@ training and serving tokenize with the same ops, by construction. Steps:
 3. everything that is not a letter or a combining mark (punctuation, digits, `_`, symbols)
    becomes a space;
 4. drop NLTK's English stopwords. Contractions split at step 3 ("company's" -> "company s")
-   leave fragments (s, t, don, ll, ...) that NLTK's list already contains.
+   leave fragments (s, t, don, ll, ...) that NLTK's list already contains;
+5. cut every token to MAX_TOKEN_CHARS characters, so one absurd "word" (a 1 MB run of letters)
+   costs the vocabulary no more than an ordinary one.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ ARTIFACTS: tuple[tuple[str, str], ...] = (
 )
 NON_LETTERS = r"[^\pL\pM]+"  # anything but a letter or a combining mark (accents)
 BATCH = 8192  # texts per call of standardize in clean_texts
+MAX_TOKEN_CHARS = 50  # longer than any English word; the bundled sample's longest token has 20
 
 # NLTK's English stopword list (179 words), shipped in NLTK's corpus layout: cleaning never
 # downloads and gives the same tokens on every machine (a DVC dependency of clean and export).
@@ -101,6 +104,7 @@ def standardize(texts, stopwords: frozenset[str] | None = None):
     is_stopword = stopword_pattern(english_stopwords() if stopwords is None else stopwords)
     kept = tf.ragged.boolean_mask(tokens, tf.logical_not(
         tf.ragged.map_flat_values(tf.strings.regex_full_match, tokens, is_stopword)))
+    kept = tf.ragged.map_flat_values(tf.strings.substr, kept, 0, MAX_TOKEN_CHARS, unit="UTF8_CHAR")
     return tf.strings.reduce_join(kept, axis=-1, separator=" ")
 
 

@@ -111,6 +111,9 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
     tp, mp = params.train, params.model
     make_deterministic(tp.seed)
     (x_train, y_train), (x_val, y_val) = train, val
+    if tp.batch_size > len(x_train):  # every batch would be the whole (repeated) split: not what was asked
+        raise PipelineError(f"train.batch_size = {tp.batch_size} is more than the {len(x_train)} training rows; "
+                            f"valid: an integer in [1, {len(x_train)}]")
     # model.cell only picks evaluate's headline model: not part of what this training computes.
     identity = run_identity(cell, (tp, mp.model_copy(update={"cell": ""}), BUCKET_BATCHES, vocab_size),
                             (x_train, y_train, x_val, y_val))
