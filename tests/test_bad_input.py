@@ -106,6 +106,10 @@ REFUSED_CASES = {
     "unterminated_quote_error_mode": ({"train.csv": GOOD_TRAIN + b'"2","x,y\n' + UNQUOTED_TRAIN, "test.csv": GOOD_TEST},
                                       "error", ["in/train.csv:13-25: malformed CSV (unexpected end of data)",
                                                 "one record over lines 13-25", "data.on_bad_rows: skip"]),
+    "one_class_test": ({"train.csv": GOOD_TRAIN, "test.csv": csv_bytes(GOOD[:1] * 5)}, "error",
+                       ["in/test.csv: the test split has no row of class(es) Sports, Business, Sci/Tech",
+                        "(test rows per class: World 5, Sports 0, Business 0, Sci/Tech 0)",
+                        "valid: a test split with every class"]),
 }
 
 
@@ -143,9 +147,6 @@ CLEAN_REFUSED = {
                                ["data.val_fraction = 0.001 gives no validation row", "World 30",
                                 "valid: data.val_fraction >= 0.0167"]),
     "empty_test": (fixture_rows(30, seed=4), [], 0.1, ["the test split has no row"]),
-    "one_class_test": (fixture_rows(30, seed=4), ONE_CLASS[:5], 0.1,
-                       ["the test split has no row of class(es) Sports, Business, Sci/Tech",
-                        "test rows per class: World 5, Sports 0, Business 0, Sci/Tech 0", "valid: a test split with every class"]),
     "empty_train": ([], GOOD, 0.1, ["no train row left (0 read"]),
 }
 

@@ -35,7 +35,7 @@ def load_model(name: str):
     """A trained model by name (newscat.core.registry.MODELS); a clear error naming the file and
     the stage to run if it is missing, damaged or unreadable."""
     path = BASELINE_FILE if name == BASELINE else keras_model_path(name)
-    hint = f"run `dvc repro {STAGE_OF[name]}` (or `dvc checkout {path}`)"
+    hint = f"run `dvc repro {STAGE_OF[name]}` (or `dvc checkout --force {path}`)"
     require_file(path, hint)
     try:
         if name == BASELINE:

@@ -20,7 +20,7 @@ from typing import Iterator
 
 from newscat.core.errors import PipelineError
 from newscat.core.io import any_csv_field_size
-from newscat.core.registry import SPLITS
+from newscat.core.registry import CLASS_NAMES, SPLITS
 
 Row = tuple[int, str, str]  # (label 0..3, title, description)
 MAX_LISTED = 20  # problems spelled out before the rest are only counted
@@ -204,6 +204,15 @@ def account_for_rows(splits: dict[str, list[Row]], problems: Problems, on_bad_ro
                 "skipped as bad" + (":\n  " + "\n  ".join(shown[:MAX_LISTED]) if shown else "")
                 + f"\nvalid: a {split} file with at least one row class,title,description (class 1-4), "
                 "UTF-8 text (plain or gzip)")
+    test_counts = {name: 0 for name in CLASS_NAMES}
+    for label, _, _ in splits["test"]:
+        test_counts[CLASS_NAMES[label]] += 1
+    if 0 in test_counts.values():  # accuracy alone would look fine; per-class and macro scores would not exist
+        source = problems.sources.get("test", "the test split")
+        raise PipelineError(
+            f"{source}: the test split has no row of class(es) {', '.join(n for n, c in test_counts.items() if not c)} "
+            f"(test rows per class: {', '.join(f'{n} {c}' for n, c in test_counts.items())}); valid: a test split "
+            "with every class, so that every model is scored on all four")
     return problems.report()
 
 
