@@ -10,7 +10,7 @@ by the attention the headline model gives each token.
 
 from newscat.core.datasets import load_clean, load_vectorized
 from newscat.core.errors import run_stage
-from newscat.core.inference import class_probabilities, load_model
+from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
 from newscat.core.io import StagedOutputs, write_json
 from newscat.core.params import load_params
 from newscat.core.registry import (ATTENTION_FIGURE, DISPLAY_NAMES, ENSEMBLE, METRICS_FILE, MODELS,
@@ -18,9 +18,8 @@ from newscat.core.registry import (ATTENTION_FIGURE, DISPLAY_NAMES, ENSEMBLE, ME
                                    confusion_path, history_figure_path, live_dir, scores_path)
 from newscat.core.vocab import check_vocabulary, load_vocabulary
 from newscat.evaluate.attention_figure import attention_figure, explain_examples
-from newscat.evaluate.evaluation import (classification_metrics, confusion_matrix_figure,
-                                         ensemble_probabilities, headline_metrics, history_figure,
-                                         write_confusion_data, write_training_curves)
+from newscat.evaluate.evaluation import (classification_metrics, confusion_matrix_figure, headline_metrics,
+                                         history_figure, write_confusion_data, write_training_curves)
 from newscat.evaluate.report import write_classification_report
 
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model

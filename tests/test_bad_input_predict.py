@@ -67,7 +67,7 @@ def test_no_input_is_one_message_and_exit_status_2(tiny, argv, source):
 def test_text_with_no_known_word_is_flagged_in_json(tiny, capsys, model):
     from newscat.serve.predict import main
 
-    main(["--json", "--model", model, UNKNOWN, KNOWN, ""])
+    main(["--json", "--model", model, UNKNOWN, KNOWN, "the of"])
     answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [a["known_tokens"] for a in answers] == [0, 3, 0]
 

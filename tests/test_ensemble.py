@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from newscat.evaluate.evaluation import ensemble_probabilities
+from newscat.core.inference import ensemble_probabilities
 
 
 def test_ensemble_is_the_mean_of_probabilities():

@@ -99,7 +99,8 @@ def test_texts_without_known_words_get_the_same_answer(probabilities):
 @pytest.mark.parametrize("model", ["lstm", "baseline"])
 def test_cli_classifies_every_line_of_an_odd_file(trained, model, tmp_path):
     """`python -m newscat.serve.predict --file` on a file with empty lines, odd scripts, invalid
-    UTF-8 and a 100k-character line: one JSON answer per line, exit status 0."""
+    UTF-8 and a 100k-character line: one JSON answer per line (the empty one skipped with a
+    note), exit status 0."""
     lines = [ODD_TEXTS[c] for c in ("empty", "cyrillic", "cjk", "emoji", "very_long", "in_domain")]
     path = tmp_path / "odd_input.txt"
     path.write_bytes(b"\n".join(line.encode() for line in lines) + b"\n\xff\xfe broken \xc3 bytes\n")
@@ -108,14 +109,34 @@ def test_cli_classifies_every_line_of_an_odd_file(trained, model, tmp_path):
     answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(answers) == len(lines) + 1
     assert "Traceback" not in result.stderr
+    assert answers.pop(0) == {"text": "", "skipped": "empty line"}
     for answer in answers:
         assert answer["class"] in CLASS_NAMES
         assert answer["probability"] == max(answer["probabilities"].values())
         assert sum(answer["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
 
 
-def test_cli_with_empty_argument_text(trained):
-    """An explicit empty argument is a text (an empty one): it gets a class."""
-    result = run([sys.executable, "-m", "newscat.serve.predict", "--model", "baseline", "--json", ""], trained)
-    answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(answers) == 1 and answers[0]["text"] == "" and answers[0]["class"] in CLASS_NAMES
+@pytest.mark.parametrize("json_flag", [True, False])
+def test_empty_line_is_skipped_with_a_note_not_classified(trained, json_flag):
+    result = run([sys.executable, "-m", "newscat.serve.predict", "--model", "baseline",
+                  *(["--json"] if json_flag else []), "", "  ", "Oil prices climb"], trained)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    if json_flag:
+        answers = [json.loads(line) for line in lines]
+        assert answers[0] == {"text": "", "skipped": "empty line"} and answers[1]["skipped"] == "empty line"
+        assert answers[2]["class"] in CLASS_NAMES
+    else:
+        assert lines[:2] == ["(empty line: skipped)"] * 2 and lines[2].split()[0] in CLASS_NAMES
+
+
+def test_ensemble_is_the_mean_of_the_three_models(trained):
+    texts = ["Oil prices climb as supply tightens", "Striker scores twice", "New chip ships"]
+    answers = {}
+    for model in ("lstm", "gru", "baseline", "ensemble"):
+        result = run([sys.executable, "-m", "newscat.serve.predict", "--model", model, "--json", *texts], trained)
+        answers[model] = [json.loads(line)["probabilities"] for line in result.stdout.splitlines()]
+    for i in range(len(texts)):
+        for name in CLASS_NAMES:
+            mean = sum(answers[m][i][name] for m in ("lstm", "gru", "baseline")) / 3
+            assert abs(answers["ensemble"][i][name] - mean) <= 1e-4

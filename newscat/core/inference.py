@@ -61,6 +61,17 @@ def class_probabilities(name: str, model, ids: np.ndarray | None = None, cleaned
     return predict_by_length(model, ids)
 
 
+def ensemble_probabilities(probabilities: list[np.ndarray]) -> np.ndarray:
+    """The ensemble's class probabilities: the mean of the models' ([rows, classes] each);
+    its prediction is their argmax, so a confident model can outvote two hesitant ones."""
+    if not probabilities:
+        raise ValueError("an ensemble needs at least one model's probabilities")
+    shapes = {p.shape for p in probabilities}
+    if len(shapes) != 1:
+        raise ValueError(f"the models' probabilities differ in shape: {sorted(shapes)}")
+    return np.mean(np.stack(probabilities), axis=0)
+
+
 def _compiled(model):
     import tensorflow as tf
 

@@ -38,17 +38,6 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dic
     }
 
 
-def ensemble_probabilities(probabilities: list[np.ndarray]) -> np.ndarray:
-    """The ensemble's class probabilities: the mean of the models' ([rows, classes] each);
-    its prediction is their argmax, so a confident model can outvote two hesitant ones."""
-    if not probabilities:
-        raise ValueError("an ensemble needs at least one model's probabilities")
-    shapes = {p.shape for p in probabilities}
-    if len(shapes) != 1:
-        raise ValueError(f"the models' probabilities differ in shape: {sorted(shapes)}")
-    return np.mean(np.stack(probabilities), axis=0)
-
-
 def write_confusion_data(path: Path, y_true: np.ndarray, y_pred: np.ndarray) -> None:
     """One row per test text (actual, predicted class names): DVC's `confusion` template input."""
     with open(path, "w", encoding="utf-8", newline="") as f:

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from newscat.core.errors import UsageError, run_stage
-from newscat.core.inference import class_probabilities, load_model
+from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
 from newscat.core.io import require_file
 from newscat.core.params import load_params
-from newscat.core.registry import BASELINE, CLASS_NAMES, MODELS
+from newscat.core.registry import BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, RNN_CELLS
 from newscat.core.vocab import check_vocabulary, load_vocabulary
 from newscat.data.text import clean_texts
 
@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None, project_option: bool = False) -> None:
                             help="the project folder holding params.yaml and models/ (default: current directory)")
     parser.add_argument("texts", nargs="*", help="texts to classify (else --file or stdin)")
     parser.add_argument("--file", help="a file with one text per line")
-    parser.add_argument("--model", choices=MODELS,
-                        help="which trained model (default: model.cell in params.yaml)")
+    parser.add_argument("--model", choices=(*MODELS, ENSEMBLE),
+                        help="which trained model, or the ensemble evaluate scores (the mean of the three's "
+                             "probabilities); default: model.cell in params.yaml")
     parser.add_argument("--json", action="store_true", help="one JSON object per text")
     args = parser.parse_args(argv)  # before params.yaml is read: --help works anywhere
     params = load_params()
@@ -94,10 +95,16 @@ def main(argv: list[str] | None = None, project_option: bool = False) -> None:
     if hasattr(sys.stdout, "reconfigure"):  # a real stream (not a test's StringIO)
         sys.stdout.reconfigure(errors="replace")  # any text prints, whatever the locale's encoding
     texts, replaced = read_texts(args)
-    cleaned, model = clean_texts(texts), load_model(args.model)  # once, for both
-    probabilities = predict_cleaned(args.model, model, cleaned, params.vectorize.sequence_length)
-    known = known_token_counts(args.model, model, cleaned, params.vectorize.sequence_length)
+    cleaned, length = clean_texts(texts), params.vectorize.sequence_length
+    names = MODELS if args.model == ENSEMBLE else (args.model,)
+    models = {name: load_model(name) for name in names}  # once, for both uses
+    probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, length) for n, m in models.items()])
+    vocabulary_of = RNN_CELLS[0] if args.model == ENSEMBLE else args.model  # the ensemble: the RNNs' words
+    known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length)
     for text, probs, n_known, n_replaced in zip(texts, probabilities, known, replaced):
+        if not text.strip():  # nothing to read: a note, not a class
+            print(json.dumps({"text": text, "skipped": "empty line"}) if args.json else "(empty line: skipped)")
+            continue
         best = int(probs.argmax())
         if args.json:
             print(json.dumps({"text": text, "class": CLASS_NAMES[best], "probability": round(float(probs[best]), 4),
