@@ -38,7 +38,7 @@ def wordcloud_grid(frequencies_per_class: list[dict[str, int]], title: str, path
     """One titled word-cloud panel per class, 2 x 2."""
     from wordcloud import WordCloud
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7))
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.6))
     for ax, name, freqs in zip(axes.flat, CLASS_NAMES, frequencies_per_class):
         cloud = WordCloud(width=600, height=320, max_words=max_words, background_color="white",
                           random_state=seed, collocations=False)
@@ -47,5 +47,5 @@ def wordcloud_grid(frequencies_per_class: list[dict[str, int]], title: str, path
         ax.set_title(name, fontsize=14)
         ax.axis("off")
     fig.suptitle(title, fontsize=16)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=2.5)  # the lower panels' titles clear of the clouds above them
     save_figure(fig, path)
