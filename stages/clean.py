@@ -10,9 +10,9 @@ also a test text are dropped (newscat.data.splits).
 import numpy as np
 
 from newscat.core.errors import run_stage
-from newscat.core.io import StagedOutputs, read_table, write_json, write_table
+from newscat.core.io import StagedOutputs, read_json, read_table, write_json, write_table
 from newscat.core.params import load_params
-from newscat.core.registry import CLEAN_HEADER, CLEAN_REPORT, RAW_HEADER, clean_table, raw_table
+from newscat.core.registry import CLEAN_HEADER, CLEAN_REPORT, RAW_HEADER, RAW_REPORT, clean_table, raw_table
 from newscat.data.splits import build_splits, clean_rows, per_class
 from newscat.data.text import english_stopwords
 
@@ -29,7 +29,9 @@ def main() -> None:
     train, test = (clean_rows(read_table(raw_table(split), RAW_HEADER), stopwords) for split in ("train", "test"))
     splits, checks = build_splits(train, test, params.val_fraction, params.seed, params.drop_test_overlap,
                                   sources=(str(raw_table("train")), str(raw_table("test"))))
+    raw = read_json(RAW_REPORT)
     report = {
+        "data": {"source": raw["source"], "files": raw.get("files", {})},  # for evaluate's report header
         "rows": {name: {"total": len(y), "per_class": per_class(y)} for name, (y, _) in splits.items()},
         **checks,
         "test_rows_empty_after_cleaning": sum(1 for t in splits["test"][1] if not t),

@@ -21,7 +21,7 @@ def main() -> None:
     with StagedOutputs() as out:
         for split, rows in splits.items():
             write_table(out.path(raw_table(split)), RAW_HEADER, rows)
-        write_json(out.path(RAW_REPORT), {"source": params.source, **report})
+        write_json(out.path(RAW_REPORT), {"source": params.source, "files": problems.sources, **report})
     for split, counts in report["rows"].items():
         print(f"download: {split}: {counts['read']} row(s) read = {counts['kept']} kept + "
               f"{counts['skipped']} skipped (from {params.source})")

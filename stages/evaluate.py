@@ -11,9 +11,9 @@ by the attention the headline model gives each token.
 from newscat.core.datasets import load_clean, load_vectorized
 from newscat.core.errors import run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
-from newscat.core.io import StagedOutputs, write_json
+from newscat.core.io import StagedOutputs, read_json, write_json
 from newscat.core.params import load_params
-from newscat.core.registry import (ATTENTION_FIGURE, DISPLAY_NAMES, ENSEMBLE, METRICS_FILE, MODELS,
+from newscat.core.registry import (ATTENTION_FIGURE, CLEAN_REPORT, DISPLAY_NAMES, ENSEMBLE, METRICS_FILE, MODELS,
                                    REPORT_FILE, RNN_CELLS, SCORED_NAMES, TRAINING_CURVES, confusion_figure,
                                    confusion_path, history_figure_path, live_dir, scores_path)
 from newscat.core.vocab import check_vocabulary, load_vocabulary
@@ -25,16 +25,34 @@ from newscat.evaluate.report import write_classification_report
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model
 
 
+def rnn_units(model) -> int:
+    """Units per direction of the model's Bidirectional LSTM/GRU."""
+    import keras
+
+    return next(layer.forward_layer.units for layer in model.layers if isinstance(layer, keras.layers.Bidirectional))
+
+
+def report_context(headline: str, sizes: dict[str, tuple[int, int]], sequence_length: int) -> dict:
+    """The report header's facts, from data/clean's report (source, rows) and the models themselves."""
+    clean = read_json(CLEAN_REPORT)
+    models = "; ".join(f"{DISPLAY_NAMES[c]}: embedding {e}, {u} units per direction" for c, (e, u) in sizes.items())
+    return {"data": clean["data"], "rows": {split: v["total"] for split, v in clean["rows"].items()},
+            "headline": f"{DISPLAY_NAMES[headline]} (`model.cell: {headline}`)",
+            "models": f"{models}; sequence length {sequence_length}, vocabulary {len(load_vocabulary()):,} words"}
+
+
 def main() -> None:
     headline = load_params().model.cell
     for cell in RNN_CELLS:
         check_vocabulary(cell)  # the models/vocab.txt that made data/vectorized is theirs
     x_test, y_test = load_vectorized("test")
     _, texts = load_clean("test")
-    scores, all_probabilities = {}, []
+    scores, all_probabilities, sizes = {}, [], {}
     with StagedOutputs() as out:
         for name in MODELS:
             model = load_model(name)
+            if name in RNN_CELLS:
+                sizes[name] = (model.get_layer("embedding").output_dim, rnn_units(model))
             probabilities = class_probabilities(name, model, ids=x_test, cleaned=texts)
             all_probabilities.append(probabilities)
             predicted = probabilities.argmax(1)
@@ -56,7 +74,8 @@ def main() -> None:
         write_confusion_data(out.path(confusion_path(ENSEMBLE)), y_test, ensemble.argmax(1))
         write_json(out.path(METRICS_FILE), headline_metrics(scores, headline))
         write_training_curves(out.path(TRAINING_CURVES), {DISPLAY_NAMES[cell]: live_dir(cell) for cell in RNN_CELLS})
-        write_classification_report(out.path(REPORT_FILE), scores, SCORED_NAMES)
+        write_classification_report(out.path(REPORT_FILE), scores, SCORED_NAMES,
+                                    report_context(headline, sizes, x_test.shape[1]))
     for name, s in scores.items():
         print(f"evaluate: {SCORED_NAMES[name]:20s} accuracy {s['accuracy']:.4f}  macro F1 {s['macro']['f1']:.4f}"
               + ("  <- headline (model.cell)" if name == headline else ""))

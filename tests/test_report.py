@@ -74,3 +74,17 @@ def test_a_model_the_origin_did_not_publish_gets_no_origin_number():
     found = tables(classification_report({"ensemble": scores}, {"ensemble": "Ensemble"}))
     assert found[""]["Ensemble"] == ["0.2500", "0.3333", "—"]
     assert found["Ensemble"]["weighted avg"] == ["0.5000", "0.2500", "0.3333", "8"]
+
+
+def test_header_names_the_data_rows_headline_and_model_sizes(built_project):
+    """What produced the numbers, from data/clean's report and the models themselves."""
+    project = built_project.path
+    header = (project / "reports" / "classification_report.md").read_text().split("\n| model |")[0]
+    rows = json.loads((project / "data/clean/report.json").read_text())["rows"]
+    params = __import__("yaml").safe_load((project / "params.yaml").read_text())
+    assert f"- Data: {params['data']['source']} (`" in header and "train.csv" in header
+    assert (f"- Rows: train {rows['train']['total']:,}, validation {rows['val']['total']:,}, "
+            f"test {rows['test']['total']:,}") in header
+    assert f"- Headline model: {DISPLAY_NAMES[params['model']['cell']]} (`model.cell: {params['model']['cell']}`)" in header
+    assert (f"embedding {params['model']['embedding_dim']}, {params['model']['units']} units per direction; "
+            f"sequence length {params['vectorize']['sequence_length']}") in header

@@ -45,12 +45,24 @@ def model_table(scores: dict) -> list[str]:
     return rows
 
 
-def classification_report(scores: dict[str, dict], titles: dict[str, str]) -> str:
-    """The whole Markdown report; scores: {model name: metrics dict}, in the order to show."""
+def header(context: dict) -> list[str]:
+    """What produced the numbers: the data, its rows per split, the headline model, the models' sizes."""
+    data, rows = context["data"], context["rows"]
+    files = ", ".join(f"`{path}`" for path in data.get("files", {}).values())
+    return [f"- Data: {data['source']}" + (f" ({files})" if files else " (TFDS ag_news_subset)"),
+            f"- Rows: train {rows['train']:,}, validation {rows['val']:,}, test {rows['test']:,}",
+            f"- Headline model: {context['headline']}",
+            f"- {context['models']}", ""]
+
+
+def classification_report(scores: dict[str, dict], titles: dict[str, str], context: dict | None = None) -> str:
+    """The whole Markdown report; scores: {model name: metrics dict}, in the order to show;
+    context: see `header`."""
     test_rows = {s["test_rows"] for s in scores.values()}
     lines = [
         "# Classification report (test split)",
         "",
+        *(header(context) if context else []),
         f"Written by `dvc repro` (stage `evaluate`) from the same numbers as `metrics/<model>.json`; "
         f"test rows: {', '.join(map(str, sorted(test_rows)))}.",
         "",
@@ -73,5 +85,6 @@ def classification_report(scores: dict[str, dict], titles: dict[str, str]) -> st
     return "\n".join(lines) + "\n"
 
 
-def write_classification_report(path: Path, scores: dict[str, dict], titles: dict[str, str]) -> None:
-    path.write_text(classification_report(scores, titles), encoding="utf-8")
+def write_classification_report(path: Path, scores: dict[str, dict], titles: dict[str, str],
+                                context: dict | None = None) -> None:
+    path.write_text(classification_report(scores, titles, context), encoding="utf-8")
