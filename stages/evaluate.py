@@ -32,13 +32,13 @@ def rnn_units(model) -> int:
     return next(layer.forward_layer.units for layer in model.layers if isinstance(layer, keras.layers.Bidirectional))
 
 
-def report_context(headline: str, sizes: dict[str, tuple[int, int]], sequence_length: int) -> dict:
+def report_context(headline: str, sizes: dict[str, tuple[int, int]], sequence_length: int, words: int) -> dict:
     """The report header's facts, from data/clean's report (source, rows) and the models themselves."""
     clean = read_json(CLEAN_REPORT)
     models = "; ".join(f"{DISPLAY_NAMES[c]}: embedding {e}, {u} units per direction" for c, (e, u) in sizes.items())
     return {"data": clean["data"], "rows": {split: v["total"] for split, v in clean["rows"].items()},
             "headline": f"{DISPLAY_NAMES[headline]} (`model.cell: {headline}`)",
-            "models": f"{models}; sequence length {sequence_length}, vocabulary {len(load_vocabulary()):,} words"}
+            "models": f"{models}; sequence length {sequence_length}, vocabulary {words:,} words"}
 
 
 def main() -> None:
@@ -46,6 +46,7 @@ def main() -> None:
     for cell in RNN_CELLS:
         check_vocabulary(cell)  # the models/vocab.txt that made data/vectorized is theirs
     x_test, y_test = load_vectorized("test")
+    vocabulary = load_vocabulary()
     _, texts = load_clean("test")
     scores, all_probabilities, sizes = {}, [], {}
     with StagedOutputs() as out:
@@ -65,7 +66,7 @@ def main() -> None:
                                         out.path(confusion_figure(name)))
                 history_figure(live_dir(name), title, out.path(history_figure_path(name)))
                 if name == headline:
-                    examples = explain_examples(model, x_test, y_test, predicted, texts, load_vocabulary(),
+                    examples = explain_examples(model, x_test, y_test, predicted, texts, vocabulary,
                                                 seed=EXAMPLE_SEED)
                     attention_figure(examples, title, out.path(ATTENTION_FIGURE))
         ensemble = ensemble_probabilities(all_probabilities)
@@ -75,7 +76,7 @@ def main() -> None:
         write_json(out.path(METRICS_FILE), headline_metrics(scores, headline))
         write_training_curves(out.path(TRAINING_CURVES), {DISPLAY_NAMES[cell]: live_dir(cell) for cell in RNN_CELLS})
         write_classification_report(out.path(REPORT_FILE), scores, SCORED_NAMES,
-                                    report_context(headline, sizes, x_test.shape[1]))
+                                    report_context(headline, sizes, x_test.shape[1], len(vocabulary)))
     for name, s in scores.items():
         print(f"evaluate: {SCORED_NAMES[name]:20s} accuracy {s['accuracy']:.4f}  macro F1 {s['macro']['f1']:.4f}"
               + ("  <- headline (model.cell)" if name == headline else ""))

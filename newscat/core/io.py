@@ -101,8 +101,7 @@ def _root(scratch: Path) -> Path:
 def _check_writable(final: Path) -> None:
     """A PermissionError naming the output if it cannot be replaced (its folder, or the folder
     itself for a folder output, is read-only), raised before any output is replaced."""
-    folder = final.parent if final.parent != Path("") else Path(".")
-    if not os.access(folder, os.W_OK | os.X_OK) or (final.is_dir() and not os.access(final, os.W_OK)):
+    if not os.access(final.parent, os.W_OK | os.X_OK) or (final.is_dir() and not os.access(final, os.W_OK)):
         raise PermissionError(errno.EACCES, "cannot replace it (read-only folder); nothing was replaced",
                               str(final))
 

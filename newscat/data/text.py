@@ -85,8 +85,9 @@ def english_stopwords() -> frozenset[str]:
     return read_stopwords()
 
 
-def stopword_pattern(stopwords: Iterable[str]) -> str:
-    """An RE2 pattern that fully matches exactly the given words."""
+@lru_cache(maxsize=4)
+def stopword_pattern(stopwords: frozenset[str]) -> str:
+    """An RE2 pattern that fully matches exactly the given words (built once per list)."""
     return "|".join(re.escape(word) for word in sorted(stopwords))
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from newscat.core.errors import PipelineError
+from newscat.core.errors import PipelineError, run_stage
 
 PROJECT_FILES = ("dvc.yaml", "params.yaml")  # what makes a folder a newscat project
 
@@ -68,22 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         from newscat.serve import predict
 
         return predict.main(rest, project_option=True) or 0
-    from newscat.core import quiet
-
-    try:
-        quiet.import_tensorflow()  # its start-up lines stay out of the output
-        return predict_in(project_root(args.project), rest)
-    except PipelineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_status
-    except OSError as exc:  # e.g. a --file without read permission
-        from newscat.core.errors import os_error_message
-
-        print(f"error: {os_error_message('predict', exc)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: predict: interrupted", file=sys.stderr)
-        return 130
+    # The stage runner's handling: TensorFlow imported quietly; a PipelineError, an OSError or
+    # Ctrl-C is one line and its exit status.
+    run_stage(lambda: predict_in(project_root(args.project), rest), stage="predict")
+    return 0
 
 
 if __name__ == "__main__":

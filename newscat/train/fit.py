@@ -24,15 +24,11 @@ import numpy as np
 
 from newscat.core.datasets import load_vectorized
 from newscat.core.errors import PipelineError
-from newscat.core.io import (keras_archive_metadata,
-                             make_keras_archive_reproducible, write_json)
+from newscat.core.io import keras_archive_metadata, make_keras_archive_reproducible, write_json
 from newscat.core.registry import RNN_CELLS, keras_model_path
-from newscat.core.vocab import (VOCAB_KEY, load_vocabulary, vocabulary_sha256,
-                                vocabulary_size)
-from newscat.train.resume import (EpochCheckpoint, PerEpochSeed,
-                                  claim_checkpoint, load_checkpoint,
-                                  remove_checkpoint, remove_stale_checkpoints,
-                                  run_id, run_identity)
+from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
+from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
+                                  remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
 
 RUN_KEY = "newscat_run"  # the run id, recorded in the saved .keras file's metadata.json
 
