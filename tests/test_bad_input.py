@@ -4,7 +4,6 @@ with nothing written and nothing lost. Stages run in-process on small fixture pr
 from __future__ import annotations
 
 import copy
-import errno
 import gzip
 import json
 import os
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, fixture_rows, new_project, project_digests, run_stage_module, set_params
+from conftest import ROOT, fixture_rows, new_project, project_digests, run_stage_module
 from newscat.core.errors import PipelineError
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
@@ -313,25 +312,6 @@ def test_folder_where_output_goes_is_a_file_gives_one_line(tmp_path, monkeypatch
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert re.fullmatch(r"error: download: [^\n]+: data/raw\n", result.stderr), result.stderr
-
-
-def test_disk_full_midway_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
-    import newscat.core.io
-
-    make_project(tmp_path, {"train.csv": GOOD_TRAIN, "test.csv": GOOD_TEST}, monkeypatch)
-    real_write = newscat.core.io.write_table
-
-    def fill_disk(path, header, rows):  # the first table is written, the second fails halfway
-        real_write(path, header, rows)
-        if "test" in path.name:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(newscat.core.io, "write_table", fill_disk)  # what the stage imports when it runs
-    with pytest.raises(SystemExit) as exit_info:
-        run_stage_module("download")
-    assert exit_info.value.code == 1
-    err = capsys.readouterr().err
-    assert err == "error: download: No space left on device: data/raw/test.csv\n", err
-    assert outputs(tmp_path) == []
 
 
 def test_batch_larger_than_the_training_rows_is_refused_naming_the_key():

@@ -87,6 +87,16 @@ def test_predict_uses_the_projects_default_keras_model_from_elsewhere(built_proj
     assert result.stdout == module_prints["default model, json"]
 
 
+def test_predict_elsewhere_leaves_that_folders_files_alone(built_project, tmp_path):
+    """The stages' tidying of tmp/ (a killed stage's staging folders) is not predict's: run
+    from a folder with a tmp/staging/ of its own, the command deletes nothing there."""
+    mine = tmp_path / "tmp" / "staging" / "notes"
+    mine.mkdir(parents=True)
+    result = newscat(["predict", "--project", str(built_project.path), "--model", "baseline", TEXTS[0]], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert mine.is_dir()
+
+
 @pytest.mark.parametrize("form", ["--file", "--file="])
 def test_relative_file_is_read_from_where_the_command_runs(built_project, module_prints, elsewhere, form):
     project = built_project.path

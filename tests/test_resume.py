@@ -206,21 +206,34 @@ def test_diverging_training_fails_clearly_and_saves_nothing(diverged):
     assert not (project / "tmp/resume").exists() and not list((project / "tmp").rglob("*.keras"))
 
 
-def test_checkpoint_of_a_finished_run_is_removed_by_the_next_training(runs, tmp_path):
-    """DVC restored train_lstm from its run cache after a kill, so its checkpoint's run is
-    the one whose model is in place: the next training of another cell deletes it (its own
-    cell's next training resumes it instead: test_restart_resumes_even_with_the_previous_model_in_place)."""
-    project = copy_project(runs["after_kill"], tmp_path / "p")
-    shutil.copytree(runs["project"] / "models", project / "models", dirs_exist_ok=True)  # the run's model
-    from newscat.core.io import keras_archive_metadata
-    from newscat.train.resume import read_state, remove_stale_checkpoints, run_id
+def check_params(project: Path) -> subprocess.CompletedProcess:
+    """The cheapest stage (no TensorFlow): every stage first removes superseded checkpoints."""
+    return subprocess.run([PYTHON, "-m", "stages.check_params"], cwd=project, capture_output=True,
+                          text=True, timeout=TIMEOUT)
 
-    state = read_state(project / CHECKPOINT)
-    finished = keras_archive_metadata(project / "models/lstm_attention_model.keras")["newscat_run"]
-    assert run_id(state["run"]) == finished
-    remove_stale_checkpoints({"lstm": state["run"], "gru": {**state["run"], "cell": "gru"}},
-                             {"lstm": finished, "gru": None}, root=project / "tmp/resume")
+
+def test_checkpoint_is_removed_by_any_stage_once_its_model_is_put_in_place_after_it(runs, tmp_path):
+    """A kill left a checkpoint; then the model was put in place without that training
+    resuming it (as DVC does when it restores the stage from its run cache or a checkout):
+    the next stage of any kind removes it, saying so."""
+    project = copy_project(runs["after_kill"], tmp_path / "p")
+    for name in MODEL_FILES:  # put in place now, after the checkpoint (DVC copies: a new file)
+        shutil.copyfile(runs["project"] / name, project / name)
+    result = check_params(project)
+    assert result.returncode == 0, result.stderr
+    assert f"resume: removing {CHECKPOINT.parent}: models/lstm_attention_model.keras was put in place after it" \
+        in result.stderr
     assert not (project / "tmp/resume").exists()
+
+
+def test_checkpoint_newer_than_the_model_in_place_is_kept_for_its_training(runs, tmp_path):
+    """Killed with the previous model in place (a direct or forced rerun): a stage that is not
+    that training leaves the checkpoint, which the training resumes
+    (test_restart_resumes_even_with_the_previous_model_in_place)."""
+    project = copy_project(runs["with_model"], tmp_path / "p")
+    before = file_bytes(project, ("tmp/resume/**/*",))
+    assert check_params(project).returncode == 0
+    assert file_bytes(project, ("tmp/resume/**/*",)) == before and before
 
 
 def test_checkpoint_killed_between_renames_is_recovered(tmp_path):
@@ -255,9 +268,9 @@ def test_checkpoint_in_use_by_a_running_training_is_neither_shared_nor_deleted(t
         with pytest.raises(PipelineError, match="in use: another training"):
             claim_checkpoint(directory)
         identity = {"cell": "lstm", "params": "p", "data": "d", "code": {}, "versions": "v"}
-        remove_stale_checkpoints({"lstm": identity}, {}, root=tmp_path)
+        remove_stale_checkpoints({"lstm": identity}, root=tmp_path)
         assert (directory / "state.json").exists()
-    remove_stale_checkpoints({"lstm": identity}, {}, root=tmp_path)  # its training ended
+    remove_stale_checkpoints({"lstm": identity}, root=tmp_path)  # its training ended
     assert not (tmp_path / "train_lstm").exists()
 
 

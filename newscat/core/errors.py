@@ -26,20 +26,24 @@ def os_error_message(stage: str, exc: OSError) -> str:
     return f"{stage}: {reason}" + (f": {' -> '.join(paths)}" if paths else "")
 
 
-def run_stage(main: Callable[[], None], stage: str | None = None, tensorflow: bool = True) -> None:
+def run_stage(main: Callable[[], None], stage: str | None = None, tensorflow: bool = True,
+              tidy: bool = True) -> None:
     """Run a stage's main(), TensorFlow imported first with its start-up lines quieted
     (newscat.core.quiet; `tensorflow=False` for a stage that does not use it); a PipelineError
     or an OSError (read-only folder, full disk, missing permission) becomes one clear line and
     exit status 1. Outputs written through newscat.core.io.StagedOutputs were already discarded
-    by then, so nothing is half-written."""
+    by then, so nothing is half-written. `tidy`: first finish or remove what killed stages left
+    in tmp/ (a stage, run in the project root; not predict, which may run anywhere)."""
     from newscat.core import quiet
-    from newscat.core.io import remove_dead_staging
+    from newscat.core.io import remove_dead_staging, remove_superseded_checkpoints
 
     stage = stage or Path(sys.argv[0]).stem
     try:
         if tensorflow:
             quiet.import_tensorflow()
-        remove_dead_staging()  # a killed stage's outputs: all new if it was renaming them, else untouched
+        if tidy:
+            remove_dead_staging()  # a killed stage's outputs: all new if it was renaming them, else untouched
+            remove_superseded_checkpoints()
         main()
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import uuid
 import zipfile
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from newscat.core.errors import PipelineError
-from newscat.core.registry import STAGING_DIR
+from newscat.core.registry import CHECKPOINT_ROOT, STAGING_DIR, keras_model_path
 
 
 class StagedOutputs:
@@ -66,10 +67,10 @@ class StagedOutputs:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if isinstance(exc, OSError):  # name the output the user knows, not its temporary path
-            final_of = {str(tmp): str(final) for final, tmp in self._pending.items()}
-            exc.filename = final_of.get(str(exc.filename), exc.filename)
         try:
+            failed = self._named(exc) if exc is not None else None
+            if failed is not None:
+                raise failed from exc
             missing = [final for final, tmp in self._pending.items() if not tmp.exists()]
             if exc_type is None and not missing:
                 for final in self._pending:
@@ -89,6 +90,39 @@ class StagedOutputs:
                 Path(self._lock.name).unlink(missing_ok=True)
                 self._lock.close()
                 _remove_if_empty(self._scratch)
+
+
+    def _named(self, exc: BaseException) -> OSError | None:
+        """The error of a failed write naming the output (never its temporary): write_error."""
+        if not self._pending:
+            return None
+        return write_error(exc, self._output_of(getattr(exc, "filename", None), str(exc)), self._folder())
+
+    def _output_of(self, filename: str | None, text: str) -> str:
+        """The output (or the file inside a folder output) that a failed write was writing:
+        the one its error names, else the one whose temporary changed last."""
+        for final, tmp in self._pending.items():
+            if filename and (str(filename) == str(tmp) or str(filename).startswith(f"{tmp}{os.sep}")):
+                return str(final) + str(filename)[len(str(tmp)):]
+        named = [final for final, tmp in self._pending.items() if str(tmp) in text]
+        written = [final for final, tmp in self._pending.items() if tmp.exists()]
+        if named or written:
+            return str((named or [max(written, key=lambda f: self._pending[f].stat().st_mtime)])[-1])
+        return str(filename or list(self._pending)[-1])
+
+
+def write_error(exc: BaseException, path: str, folder: Path) -> OSError | None:
+    """`exc`, raised while writing `path` into `folder`, as an OSError naming `path` and the real
+    cause, also where the library lost it (numpy's `[Errno None] None: None` on a full disk, a
+    TensorFlow error that says it only in its text); None if it is no write error."""
+    says_full = "No space left on device" in str(exc)
+    if not (isinstance(exc, OSError) or says_full):
+        return None
+    stats = os.statvfs(folder)
+    if says_full or exc.errno == errno.ENOSPC or (exc.errno is None and stats.f_bavail * stats.f_frsize < 1 << 20):
+        return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (free some space and rerun; "
+                       "nothing was replaced)", path)
+    return OSError(exc.errno, exc.strerror or type(exc).__name__, path)
 
 
 COMMIT = "commit.json"  # in a staging folder: [[temporary name, output path from the project root], ...]
@@ -142,6 +176,37 @@ def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
     for folder in scratch.iterdir():  # an owner creates its lock before its folder
         if folder.is_dir() and not folder.with_name(folder.name + ".lock").exists():
             _remove(folder)
+
+
+def remove_superseded_checkpoints(root: Path = CHECKPOINT_ROOT) -> None:
+    """Delete a cell's resume checkpoints once its model was put in place after them: its
+    training finished, or DVC restored the stage's outputs (run cache, checkout) without
+    running it. Every stage runs this first, so such a checkpoint lasts until the next
+    command of the project, not until the next training. (A DVC cache linked by hardlink or
+    symlink keeps the cache file's time: then the next training of the cell removes it.)"""
+    for cell_dir in sorted(Path(root).glob("train_*")):
+        model = keras_model_path(cell_dir.name.removeprefix("train_"))
+        saved = [p.stat().st_mtime for p in cell_dir.rglob("*") if p.is_file() and p.suffix != ".lock"]
+        if not model.is_file() or any(t >= model.stat().st_mtime for t in saved):
+            continue
+        if not any(lock_held(lock) for lock in cell_dir.glob("*.lock")):  # no training running
+            print(f"resume: removing {cell_dir}: {model} was put in place after it", file=sys.stderr)
+            shutil.rmtree(cell_dir, ignore_errors=True)
+    _remove_if_empty(Path(root))
+
+
+def lock_held(lock_file: Path) -> bool:
+    """Whether a live process holds this lock file (fcntl.flock; released when it dies)."""
+    try:
+        lock = open(lock_file)
+    except FileNotFoundError:
+        return False
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
 
 
 def _remove_if_empty(folder: Path) -> None:

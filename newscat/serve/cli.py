@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return predict.main(rest, project_option=True) or 0
     # The stage runner's handling: TensorFlow imported quietly; a PipelineError, an OSError or
     # Ctrl-C is one line and its exit status.
-    run_stage(lambda: predict_in(project_root(args.project), rest), stage="predict")
+    run_stage(lambda: predict_in(project_root(args.project), rest), stage="predict", tidy=False)
     return 0
 
 

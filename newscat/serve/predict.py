@@ -117,4 +117,4 @@ def main(argv: list[str] | None = None, project_option: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_stage(main, tidy=False)

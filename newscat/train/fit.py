@@ -24,8 +24,8 @@ import numpy as np
 
 from newscat.core.datasets import load_vectorized
 from newscat.core.errors import PipelineError
-from newscat.core.io import keras_archive_metadata, make_keras_archive_reproducible, write_json
-from newscat.core.registry import RNN_CELLS, keras_model_path
+from newscat.core.io import make_keras_archive_reproducible, write_json
+from newscat.core.registry import RNN_CELLS
 from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
 from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
                                   remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
@@ -115,12 +115,7 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
                             (x_train, y_train, x_val, y_val))
     if checkpoint:
         claim_checkpoint(checkpoint)
-        # This cell's own checkpoint of this run is resumed even if its model is in place (a
-        # forced or direct rerun killed mid-way); the other cells' finished ones are removed.
-        remove_stale_checkpoints({c: {**identity, "cell": c} for c in RNN_CELLS},
-                                 {c: keras_archive_metadata(keras_model_path(c)).get(RUN_KEY)
-                                  for c in RNN_CELLS if c != cell},
-                                 root=Path(checkpoint).parent.parent)
+        remove_stale_checkpoints({c: {**identity, "cell": c} for c in RNN_CELLS}, root=Path(checkpoint).parent.parent)
 
     strategy = strategy_for(tp.distribute)
     with strategy.scope():

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from newscat.core.errors import PipelineError
+from newscat.core.io import lock_held, write_error
 from newscat.core.registry import CHECKPOINT_ROOT
 
 STEPS_PER_EPOCH_STREAM = 2**20  # room in the seed counter for this many dropout draws per epoch
@@ -122,10 +123,26 @@ class EpochCheckpoint(keras.callbacks.Callback):
             es.best_weights = state["best_weights"]
 
     def on_epoch_end(self, epoch, logs=None):
-        es = self.early_stopping
         tmp = self.directory.with_name(self.directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        try:
+            self._save(tmp, epoch)
+        except Exception as exc:  # a full disk: named, the previous checkpoint kept
+            failed = write_error(exc, str(self.directory), tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
+            if failed is None:
+                raise
+            raise failed from exc
+        old = self.directory.with_name(self.directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)  # a kill right after the last save's second rename
+        if self.directory.exists():
+            self.directory.rename(old)
+        tmp.rename(self.directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _save(self, tmp: Path, epoch: int) -> None:
+        es = self.early_stopping
         if self.ema_swap:  # the model holds the averaged weights now: save it as an epoch start sees it
             self.ema_swap.on_test_end()
         self.model.save(tmp / "model.keras")
@@ -140,12 +157,6 @@ class EpochCheckpoint(keras.callbacks.Callback):
             # EarlyStopping (which runs before this callback) ended training at this epoch:
             # a run killed before saving its outputs must not train on when resumed.
             "stopped": bool(self.model.stop_training), "history": self.history[:epoch + 1]}))
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)  # a kill right after the last save's second rename
-        if self.directory.exists():
-            self.directory.rename(old)
-        tmp.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_state(directory: Path) -> dict | None:
@@ -203,18 +214,7 @@ def claim_checkpoint(directory: Path) -> None:
 
 
 def _in_use_elsewhere(directory: Path) -> bool:
-    if directory in _CLAIMED:
-        return False
-    try:
-        lock = open(directory.with_name(directory.name + ".lock"))
-    except FileNotFoundError:
-        return False
-    with lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-    return False
+    return directory not in _CLAIMED and lock_held(directory.with_name(directory.name + ".lock"))
 
 
 def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
@@ -237,12 +237,10 @@ def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
             break
 
 
-def remove_stale_checkpoints(identities: dict[str, dict], finished: dict[str, str | None],
-                             root: Path = CHECKPOINT_ROOT) -> None:
+def remove_stale_checkpoints(identities: dict[str, dict], root: Path = CHECKPOINT_ROOT) -> None:
     """Delete every checkpoint no training will resume: one of another run than its cell's
-    current one (identities), or of the run whose model is already in place (`finished`:
-    cell -> run id recorded in its saved model), e.g. when DVC restored that stage's outputs
-    from its run cache after a kill and never ran it again."""
+    current one (identities). One whose model was put in place after it is removed by every
+    stage (newscat.core.io.remove_superseded_checkpoints)."""
     root = Path(root)
     if not root.is_dir():
         return
@@ -266,8 +264,6 @@ def remove_stale_checkpoints(identities: dict[str, dict], finished: dict[str, st
                 why = "not a checkpoint of this project"
             elif run != identities[cell]:
                 why = difference(run, identities[cell])
-            elif run_id(run) == finished.get(cell):
-                why = "its training finished and its model is in place"
             else:
                 continue
             print(f"resume: discarding {directory}: {why}")
