@@ -4,6 +4,7 @@ export refuse it, naming both files). Tiny untrained models are built in-process
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -77,8 +78,36 @@ def test_text_with_no_known_word_is_flagged_in_plain_output(tiny, capsys):
 
     main(["--model", "lstm", UNKNOWN, KNOWN])
     unknown_line, known_line = capsys.readouterr().out.splitlines()
-    assert "[no known word: a guess] " + UNKNOWN in unknown_line
+    assert re.fullmatch(r"\S+ +[01]\.\d{3}  \[no known word: a guess\] (\[[^]]+\] )*" + UNKNOWN, unknown_line)
     assert "no known word" not in known_line
+
+
+@pytest.mark.parametrize("top, known, read, replaced, expected", [
+    (0.9, 3, 3, 0, []),
+    (0.9, 0, 3, 0, ["no known word: a guess"]),
+    (0.9, 1, 3, 0, ["mostly unknown words: 1 of 3 known"]),
+    (0.9, 2, 4, 0, []),  # half is not "mostly"
+    (0.49, 3, 3, 0, ["unsure: top probability under 0.5"]),
+    (0.5, 3, 3, 2, ["2 undecodable byte(s) replaced"]),
+    (0.3, 0, 2, 0, ["no known word: a guess", "unsure: top probability under 0.5"]),
+])
+def test_flags_say_why_an_answer_may_be_a_guess(top, known, read, replaced, expected):
+    from newscat.serve.predict import flags
+
+    assert flags(top, known, read, replaced) == expected
+
+
+def test_mostly_unknown_text_is_flagged_with_its_counts(tiny, capsys):
+    """A headline in another language: one word of four known (the class is near a guess)."""
+    from newscat.serve.predict import main
+
+    main(["--json", "--model", "baseline", "le ministre election annonce", KNOWN])
+    foreign, known = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (foreign["known_tokens"], foreign["tokens_read"]) == (1, 4)
+    assert "mostly unknown words: 1 of 4 known" in foreign["flags"]
+    assert not any(flag.startswith(("mostly", "no known")) for flag in known["flags"])
+    assert all(flag.startswith("unsure") == (answer["probability"] < 0.5)
+               for answer in (foreign, known) for flag in answer["flags"] if "unknown" not in flag)
 
 
 def refusal(stage: str, capsys) -> str:

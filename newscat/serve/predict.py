@@ -2,8 +2,9 @@
 
 Texts come from the arguments, from --file (one per line) or from stdin. The very same
 cleaning (newscat.data.text) and vocabulary (models/vocab.txt, checked against the hash stored with
-the model) as training are applied. A text with no word the model knows is flagged: its class
-is a guess from the empty input, not a reading of the text. No input at all: exit status 2.
+the model) as training are applied. Each answer carries its probability and flags: no known
+word (a guess from the empty input), mostly unknown words, unsure (probabilities close to
+uniform); thresholds below. An empty line is skipped. No input at all: exit status 2.
 """
 
 from __future__ import annotations
@@ -38,13 +39,37 @@ def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int):
     return class_probabilities(name, model, ids=ids, cleaned=cleaned)
 
 
-def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int) -> list[int]:
-    """Per cleaned text, how many of the tokens the model reads are in its vocabulary (0: a guess)."""
+def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int) -> list[tuple[int, int]]:
+    """Per cleaned text, (known, read): how many of the tokens the model reads are in its
+    vocabulary, and how many it reads (0 known: a guess)."""
     if name == BASELINE:  # whitespace tokens (newscat.train.baseline), its TF-IDF vocabulary
-        vocabulary = model.named_steps["tfidf"].vocabulary_
-        return [sum(token in vocabulary for token in text.split()) for text in cleaned]
-    vocabulary = set(load_vocabulary())
-    return [sum(token in vocabulary for token in text.split()[:sequence_length]) for text in cleaned]
+        vocabulary, limit = model.named_steps["tfidf"].vocabulary_, None
+    else:
+        vocabulary, limit = set(load_vocabulary()), sequence_length
+    return [(sum(token in vocabulary for token in tokens), len(tokens))
+            for tokens in (text.split()[:limit] for text in cleaned)]
+
+
+# When an answer is flagged (docs/serving.md; the validation rows behind these values:
+# benchmarks/predict_thresholds.py). Unsure: a top probability under UNSURE_BELOW, where the
+# sample models were right on about half of such validation rows or less (9 in 10 above).
+# Mostly unknown words: under half of the words the model reads are in its vocabulary.
+UNSURE_BELOW = 0.5
+KNOWN_SHARE_BELOW = 0.5
+
+
+def flags(top: float, known: int, read: int, replaced: int) -> list[str]:
+    """What a reader of one answer should know: why it may be a guess, what was replaced."""
+    found = []
+    if known == 0:
+        found.append("no known word: a guess")
+    elif known / read < KNOWN_SHARE_BELOW:
+        found.append(f"mostly unknown words: {known} of {read} known")
+    if top < UNSURE_BELOW:
+        found.append(f"unsure: top probability under {UNSURE_BELOW}")
+    if replaced:
+        found.append(f"{replaced} undecodable byte(s) replaced")
+    return found
 
 
 NO_INPUT = "no text given: pass texts as arguments, --file FILE (one per line), or pipe them on stdin"
@@ -101,19 +126,19 @@ def main(argv: list[str] | None = None, project_option: bool = False) -> None:
     probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, length) for n, m in models.items()])
     vocabulary_of = RNN_CELLS[0] if args.model == ENSEMBLE else args.model  # the ensemble: the RNNs' words
     known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length)
-    for text, probs, n_known, n_replaced in zip(texts, probabilities, known, replaced):
+    for text, probs, (n_known, n_read), n_replaced in zip(texts, probabilities, known, replaced):
         if not text.strip():  # nothing to read: a note, not a class
             print(json.dumps({"text": text, "skipped": "empty line"}) if args.json else "(empty line: skipped)")
             continue
         best = int(probs.argmax())
+        noted = flags(float(probs[best]), n_known, n_read, n_replaced)
         if args.json:
             print(json.dumps({"text": text, "class": CLASS_NAMES[best], "probability": round(float(probs[best]), 4),
                               "probabilities": {n: round(float(p), 4) for n, p in zip(CLASS_NAMES, probs)},
-                              "known_tokens": n_known, "undecodable_replaced": n_replaced}))
+                              "known_tokens": n_known, "tokens_read": n_read, "flags": noted,
+                              "undecodable_replaced": n_replaced}))
         else:
-            flag = "[no known word: a guess] " if n_known == 0 else ""
-            flag += f"[{n_replaced} undecodable byte(s) replaced] " if n_replaced else ""
-            print(f"{CLASS_NAMES[best]:9s} {probs[best]:.3f}  {flag}{text[:100]}")
+            print(f"{CLASS_NAMES[best]:9s} {probs[best]:.3f}  {''.join(f'[{f}] ' for f in noted)}{text[:100]}")
 
 
 if __name__ == "__main__":
