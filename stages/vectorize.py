@@ -35,7 +35,8 @@ def main() -> None:
                    "vocabulary_size": vocabulary_size(vocabulary),  # words + padding and [UNK]
                    "sequence_length": params.sequence_length}
         write_json(out.path(DATA_METRICS), metrics)
-    print(f"vectorize: vocabulary {vocabulary_size(vocabulary)} tokens, sequence length {params.sequence_length}")
+    print(f"vectorize: vocabulary {len(vocabulary):,} words ({vocabulary_size(vocabulary):,} ids with padding and "
+          f"[UNK]), sequence length {params.sequence_length}")
 
 
 if __name__ == "__main__":

@@ -236,6 +236,19 @@ def test_checkpoint_newer_than_the_model_in_place_is_kept_for_its_training(runs,
     assert file_bytes(project, ("tmp/resume/**/*",)) == before and before
 
 
+def test_lock_left_by_a_training_that_never_saved_is_removed_without_a_reason(tmp_path, monkeypatch, capsys):
+    """A training that failed before its first checkpoint (a full disk) leaves its lock file
+    alone: removed quietly, not reported as a checkpoint whose model came later."""
+    from newscat.core.io import remove_superseded_checkpoints
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / CHECKPOINT.parent).mkdir(parents=True)
+    (tmp_path / CHECKPOINT.parent / "worker-0.lock").write_text("")
+    remove_superseded_checkpoints()
+    assert not (tmp_path / "tmp/resume").exists()
+    assert capsys.readouterr().err == ""
+
+
 def test_checkpoint_killed_between_renames_is_recovered(tmp_path):
     """Killed after the old checkpoint was moved aside but before the new one took its place:
     the previous epoch's checkpoint (.old) is used; a half-written .tmp is discarded."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import signal
 import sys
 from pathlib import Path
 from typing import Callable
@@ -45,6 +47,8 @@ def run_stage(main: Callable[[], None], stage: str | None = None, tensorflow: bo
             remove_dead_staging()  # a killed stage's outputs: all new if it was renaming them, else untouched
             remove_superseded_checkpoints()
         main()
+        # Done: a Ctrl-C while the process exits (TensorFlow's shutdown) has nothing to stop.
+        atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_status)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from newscat.core.errors import PipelineError
-from newscat.core.registry import CHECKPOINT_ROOT, STAGING_DIR, keras_model_path
+from newscat.core.registry import CHECKPOINT_ROOT, RUN_KEY, STAGING_DIR, keras_model_path
 
 
 class StagedOutputs:
@@ -179,20 +179,37 @@ def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
 
 
 def remove_superseded_checkpoints(root: Path = CHECKPOINT_ROOT) -> None:
-    """Delete a cell's resume checkpoints once its model was put in place after them: its
-    training finished, or DVC restored the stage's outputs (run cache, checkout) without
-    running it. Every stage runs this first, so such a checkpoint lasts until the next
-    command of the project, not until the next training. (A DVC cache linked by hardlink or
-    symlink keeps the cache file's time: then the next training of the cell removes it.)"""
+    """Delete a cell's resume checkpoints once a model was put in place after them that is not
+    their own run's end: DVC restored the stage's outputs (run cache, checkout) without running
+    it, or another run's. Every stage runs this first, so such a checkpoint lasts until the next
+    command of the project, not until the next training. Kept: one whose training had ended and
+    whose outputs were put in place by finishing its killed commit (its model carries its run
+    id): the training's next run resumes it and trains no epoch again. (A DVC cache linked by
+    hardlink or symlink keeps the cache file's time: then the cell's next training removes it.)"""
     for cell_dir in sorted(Path(root).glob("train_*")):
         model = keras_model_path(cell_dir.name.removeprefix("train_"))
         saved = [p.stat().st_mtime for p in cell_dir.rglob("*") if p.is_file() and p.suffix != ".lock"]
+        if not saved:  # locks alone: a training that failed before its first checkpoint
+            if not any(lock_held(lock) for lock in cell_dir.glob("*.lock")):
+                shutil.rmtree(cell_dir, ignore_errors=True)
+            continue
         if not model.is_file() or any(t >= model.stat().st_mtime for t in saved):
+            continue
+        states = [_json_or_empty(p) for p in cell_dir.glob("*/state.json")]
+        own_end = keras_archive_metadata(model).get(RUN_KEY)
+        if states and all(s.get("final") and s.get("run_id") == own_end for s in states):
             continue
         if not any(lock_held(lock) for lock in cell_dir.glob("*.lock")):  # no training running
             print(f"resume: removing {cell_dir}: {model} was put in place after it", file=sys.stderr)
             shutil.rmtree(cell_dir, ignore_errors=True)
     _remove_if_empty(Path(root))
+
+
+def _json_or_empty(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def lock_held(lock_file: Path) -> bool:

@@ -152,7 +152,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
             np.savez(tmp / "best_weights.npz", *es.best_weights)
         best = None if es.best is None else float(es.best)
         (tmp / "state.json").write_text(json.dumps({
-            "run": self.identity, "epochs_done": epoch + 1,
+            "run": self.identity, "run_id": run_id(self.identity), "epochs_done": epoch + 1,
+            "final": bool(self.model.stop_training) or epoch + 1 >= self.params.get("epochs", float("inf")),
             "best": best, "wait": es.wait, "best_epoch": es.best_epoch,
             # EarlyStopping (which runs before this callback) ended training at this epoch:
             # a run killed before saving its outputs must not train on when resumed.
