@@ -49,22 +49,35 @@ def test_projections_add_weights_and_attention_twin_gives_the_same_probabilities
 
 
 @pytest.mark.parametrize("levers, optimizer", [
-    (dict(), "Adam"), (dict(weight_decay=0.01), "AdamW"), (dict(use_ema=True, ema_momentum=0.9), "Adam")])
+    (dict(), "Adam"), (dict(weight_decay=0.01), "AdamW"), (dict(use_ema=True, ema_epochs=1.25), "Adam")])
 def test_compile_levers_pick_the_optimizer(levers, optimizer):
     from types import SimpleNamespace
 
     model = build_model("gru", **TINY)
-    compile_model(model, 0.01, SimpleNamespace(**levers))
+    compile_model(model, 0.01, SimpleNamespace(**levers), steps_per_epoch=8)
     assert type(model.optimizer).__name__ == optimizer
     assert model.optimizer.use_ema == levers.get("use_ema", False)
     assert len(lever_callbacks(SimpleNamespace(**levers))) == int(levers.get("use_ema", False))
 
 
-def test_cosine_schedule_needs_total_steps():
+@pytest.mark.parametrize("levers", [dict(lr_schedule="cosine"), dict(use_ema=True, ema_epochs=1.0)])
+def test_levers_counted_in_epochs_need_steps_per_epoch(levers):
     from types import SimpleNamespace
 
-    with pytest.raises(ValueError, match="total_steps"):
-        compile_model(build_model("gru", **TINY), 0.01, SimpleNamespace(lr_schedule="cosine"))
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        compile_model(build_model("gru", **TINY), 0.01, SimpleNamespace(**levers))
+
+
+@pytest.mark.parametrize("steps_per_epoch, momentum", [
+    (8, 0.9),         # the sample's 3,888 training rows in batches of 512: what CV tuned
+    (211, 0.996209),  # the full train split's 108,000 rows: the same 1.25 epochs
+    (4, 0.8), (1, 0.2)])
+def test_ema_horizon_in_epochs_gives_the_optimizer_its_per_step_momentum(steps_per_epoch, momentum):
+    from types import SimpleNamespace
+
+    model = build_model("gru", **TINY)
+    compile_model(model, 0.01, SimpleNamespace(use_ema=True, ema_epochs=1.25), steps_per_epoch=steps_per_epoch)
+    assert model.optimizer.ema_momentum == pytest.approx(momentum, abs=1e-6)
 
 
 def test_with_ema_the_kept_weights_are_the_ones_early_stopping_validated():
@@ -78,9 +91,9 @@ def test_with_ema_the_kept_weights_are_the_ones_early_stopping_validated():
     rng = np.random.default_rng(0)
     x = np.where(np.arange(8) < rng.integers(2, 8, (96, 1)), rng.integers(2, 50, (96, 8)), 0).astype(np.int32)
     y = rng.integers(0, 4, 96)
-    levers = SimpleNamespace(use_ema=True, ema_momentum=0.5)
+    levers = SimpleNamespace(use_ema=True, ema_epochs=0.5)  # momentum 0.5 at 4 steps per epoch
     model = build_model("gru", **TINY)
-    compile_model(model, 0.05, levers)
+    compile_model(model, 0.05, levers, steps_per_epoch=4)
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
     history = model.fit(train_batches(x[:64], y[:64], 16, 0, 0, 4), steps_per_epoch=4, epochs=4, verbose=0,
                         shuffle=False, validation_data=eval_batches(x[64:], y[64:]),  # as newscat.train.fit

@@ -88,7 +88,7 @@ class TrainParams(Group):
     patience: Annotated[int, Field(ge=0)]
     seed: Seed
     use_ema: bool
-    ema_momentum: Rate
+    ema_epochs: Annotated[float, Field(gt=0, le=100)]
     label_smoothing: Rate
     weight_decay: Annotated[float, Field(ge=0)]
     lr_schedule: Literal["none", "cosine"]
@@ -191,9 +191,17 @@ def _problem(group: str, key: str, value: Any) -> str:
     kind = "null" if value is None else {bool: "a boolean", str: "text", int: "an integer", float: "a number"}.get(
         type(value), f"a {type(value).__name__}")
     hint = ""
-    if isinstance(value, str) and types & {int, float}:
+    if isinstance(value, str) and types & {int, float} and _is_number(value):
         hint = " (quoted in YAML: write the number without quotes)"
     return f"{group}.{key} = {_show(value)} is {kind}{hint}; valid: {valid}"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 _MISSING = object()

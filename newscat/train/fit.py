@@ -25,12 +25,11 @@ import numpy as np
 from newscat.core.datasets import load_vectorized
 from newscat.core.errors import PipelineError
 from newscat.core.io import make_keras_archive_reproducible, write_json
-from newscat.core.registry import RNN_CELLS
+from newscat.core.registry import RNN_CELLS, RUN_KEY
 from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
 from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
                                   remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
 
-RUN_KEY = "newscat_run"  # the run id, recorded in the saved .keras file's metadata.json
 
 
 @dataclass
@@ -130,8 +129,7 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
             model, state = build_model(cell, vocab_size, mp.embedding_dim, mp.units, mp.dropout,
                                        seed=tp.seed, spatial_dropout=mp.spatial_dropout,
                                        attention_projections=mp.attention_projections), None
-            compile_model(model, tp.learning_rate, tp,
-                          total_steps=steps_per_epoch(len(x_train), tp.batch_size) * tp.epochs)
+            compile_model(model, tp.learning_rate, tp, steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size))
     first_epoch = state["epochs_done"] if state else 0
     # Killed after early stopping (or the last epoch) but before saving: train no further.
     last_epoch = first_epoch if state and state.get("stopped") else tp.epochs

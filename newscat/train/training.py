@@ -144,10 +144,17 @@ def make_deterministic(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def compile_model(model, learning_rate: float, levers=None, total_steps: int | None = None) -> None:
+def ema_momentum(horizon_epochs: float, steps_per_epoch: int) -> float:
+    """Keras' per-step EMA momentum whose average spans `horizon_epochs` epochs: an average
+    with momentum m spans about 1 / (1 - m) steps."""
+    return max(0.0, 1.0 - 1.0 / (horizon_epochs * steps_per_epoch))
+
+
+def compile_model(model, learning_rate: float, levers=None, steps_per_epoch: int | None = None) -> None:
     """Adam and cross-entropy; `levers` (the train params group, or anything with the same
-    fields; None: all off) adds train.use_ema / ema_momentum, label_smoothing, weight_decay
-    (AdamW) and lr_schedule ('cosine' decays to 0 over total_steps = epochs x steps per epoch)."""
+    fields; None: all off) adds train.use_ema / ema_epochs, label_smoothing, weight_decay
+    (AdamW) and lr_schedule ('cosine' decays to 0 over epochs x steps per epoch). Both the
+    average's horizon and the schedule are counted in epochs: they need steps_per_epoch."""
     import keras
 
     from newscat.core.model import SparseSmoothedCrossentropy
@@ -156,11 +163,11 @@ def compile_model(model, learning_rate: float, levers=None, total_steps: int | N
     smoothing = getattr(levers, "label_smoothing", 0.0)
     weight_decay = getattr(levers, "weight_decay", 0.0)
     rate = learning_rate
+    if (use_ema or getattr(levers, "lr_schedule", "none") == "cosine") and not steps_per_epoch:
+        raise ValueError("train.use_ema and lr_schedule 'cosine' are counted in epochs: they need steps_per_epoch")
     if getattr(levers, "lr_schedule", "none") == "cosine":
-        if not total_steps:
-            raise ValueError("lr_schedule 'cosine' needs total_steps (epochs x steps per epoch)")
-        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
-    ema = {"use_ema": True, "ema_momentum": levers.ema_momentum} if use_ema else {}
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps_per_epoch * levers.epochs)
+    ema = {"use_ema": True, "ema_momentum": ema_momentum(levers.ema_epochs, steps_per_epoch)} if use_ema else {}
     optimizer = (keras.optimizers.AdamW(rate, weight_decay=weight_decay, **ema) if weight_decay
                  else keras.optimizers.Adam(rate, **ema))
     loss = SparseSmoothedCrossentropy(smoothing) if smoothing else "sparse_categorical_crossentropy"
