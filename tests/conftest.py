@@ -62,11 +62,11 @@ ARTIFACTS = ["#36;5 million", "quot;big quot;", "&lt;b&gt;update&lt;/b&gt;", "li
 
 
 # The costliest test modules, costliest first (seconds on 2 busy cores, `pytest --durations=0`:
-# reruns ~135 with the shared build, resume ~55, multi_worker ~33, then ~25 down to ~5); every
-# other module follows in file order. xdist hands modules out in this order, so the long ones
+# behaviour ~180 (it trains the sample models), reruns ~135 with the shared build, resume ~55,
+# disk_full ~50, multi_worker ~33, then ~25 down to ~5); every other module follows in file order. xdist hands modules out in this order, so the long ones
 # start at once and the short ones fill in around them: the workers finish together.
-COSTLIEST_FIRST = ["test_reruns", "test_resume", "test_multi_worker", "test_distribute", "test_queue",
-                   "test_serving", "test_pipeline", "test_cli", "test_model", "test_inference",
+COSTLIEST_FIRST = ["test_behaviour", "test_reruns", "test_resume", "test_disk_full", "test_multi_worker",
+                   "test_distribute", "test_queue", "test_serving", "test_pipeline", "test_cli", "test_model", "test_inference",
                    "test_predict_robust", "test_bad_input", "test_artifacts", "test_known_answers",
                    "test_quiet", "test_atomic", "test_levers"]
 MAX_WORKERS = 4  # each worker starts TensorFlow processes of ~1 GB; more rarely pays on a laptop
@@ -301,6 +301,24 @@ def built_project(tmp_path_factory) -> Built:
     Shared READ-ONLY by the test modules that only read its outputs, in every xdist worker
     (copy_project before changing anything)."""
     yield from shared_project(tmp_path_factory, "built", build_project)
+
+
+def train_sample_models(base: Path) -> Built:
+    """The models `make sample` trains: the project's own params.yaml (only data.source: csv,
+    on the bundled sample), the stages up to training run directly (~3 min on 2 cores)."""
+    project = new_project(base)
+    defaults = yaml.safe_load((ROOT / "params.yaml").read_text())
+    set_params(project, {**defaults, "data": {**defaults["data"], "source": "csv", "csv_dir": "data/sample"}})
+    for stage in ("download", "clean", "vectorize", "train_baseline"):
+        run([PYTHON, "-m", f"stages.{stage}"], project, timeout=600)
+    run([PYTHON, "-m", "stages.train", "lstm"], project, timeout=900)
+    return Built(project, run([PYTHON, "-m", "stages.train", "gru"], project, timeout=900))
+
+
+@pytest.fixture(scope="session")
+def sample_models(tmp_path_factory) -> Built:
+    """The RNNs and the baseline as the sample pipeline trains them (train_sample_models), READ-ONLY."""
+    yield from shared_project(tmp_path_factory, "sample_models", train_sample_models)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SUBPROCESS_TIMEOUT
-from newscat.core.registry import CLASS_NAMES
 from newscat.data.splits import group_split
 from newscat.evaluate.evaluation import classification_metrics
 

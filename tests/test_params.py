@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import re
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -70,6 +69,7 @@ def test_unknown_group_is_named(group, suggestion):
     ("train__epochs", True, "is a boolean; valid: an integer >= 1"),
     ("train__batch_size", 32.0, "is not an integer; valid: an integer in [1, 65536]"),
     ("model__units", "64", "is text (quoted in YAML"),
+    ("model__units", "lots", "is text; valid: an integer in [1, 4096]"),  # a word: no hint about quotes
     ("model__dropout", [0.1], "is a list; valid: a number in [0, 1)"),
     ("model__cell", 1, "is an integer; valid: one of 'lstm', 'gru'"),
     ("data__seed", None, "is null; valid: an integer in [0, 4294967295]"),
