@@ -8,9 +8,9 @@ DVC does not delete it before this stage runs, so a failed check leaves it as it
 """
 
 from newscat.core.errors import run_stage
-from newscat.core.io import StagedOutputs
 from newscat.core.params import load_params
 from newscat.core.registry import PARAMS_CHECKED, PARAMS_FILE
+from newscat.core.staging import StagedOutputs
 
 CHECKED = f"{PARAMS_FILE} is valid (written by stage check_params; every stage depends on it)\n"
 

@@ -10,9 +10,10 @@ also a test text are dropped (newscat.data.splits).
 import numpy as np
 
 from newscat.core.errors import run_stage
-from newscat.core.io import StagedOutputs, read_json, read_table, write_json, write_table
+from newscat.core.io import read_json, read_table, write_json, write_table
 from newscat.core.params import load_params
 from newscat.core.registry import CLEAN_HEADER, CLEAN_REPORT, RAW_HEADER, RAW_REPORT, clean_table, raw_table
+from newscat.core.staging import StagedOutputs
 from newscat.data.splits import build_splits, clean_rows, per_class
 from newscat.data.text import english_stopwords
 

@@ -5,9 +5,10 @@ first skipped rows (split, file:line or line range, reason) with their count.
 """
 
 from newscat.core.errors import run_stage
-from newscat.core.io import StagedOutputs, write_json, write_table
+from newscat.core.io import write_json, write_table
 from newscat.core.params import load_params
 from newscat.core.registry import RAW_HEADER, RAW_REPORT, raw_table
+from newscat.core.staging import StagedOutputs
 from newscat.data.raw import account_for_rows, load_csv_splits, load_tfds_splits
 
 

@@ -11,11 +11,12 @@ by the attention the headline model gives each token.
 from newscat.core.datasets import load_clean, load_vectorized
 from newscat.core.errors import run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
-from newscat.core.io import StagedOutputs, read_json, write_json
+from newscat.core.io import read_json, write_json
 from newscat.core.params import load_params
 from newscat.core.registry import (ATTENTION_FIGURE, CLEAN_REPORT, DISPLAY_NAMES, ENSEMBLE, METRICS_FILE, MODELS,
                                    REPORT_FILE, RNN_CELLS, SCORED_NAMES, TRAINING_CURVES, confusion_figure,
                                    confusion_path, history_figure_path, live_dir, scores_path)
+from newscat.core.staging import StagedOutputs
 from newscat.core.vocab import check_vocabulary, load_vocabulary
 from newscat.evaluate.attention_figure import attention_figure, explain_examples
 from newscat.evaluate.evaluation import (classification_metrics, confusion_matrix_figure, headline_metrics,

@@ -7,9 +7,9 @@ all run inside the graph (newscat.serve.serving), so TF Serving needs none of ou
 
 from newscat.core.errors import run_stage
 from newscat.core.inference import load_model
-from newscat.core.io import StagedOutputs
 from newscat.core.params import load_params
 from newscat.core.registry import RNN_CELLS, serving_path
+from newscat.core.staging import StagedOutputs
 from newscat.core.vocab import check_vocabulary, load_vocabulary
 from newscat.data.text import english_stopwords
 

@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 from newscat.core.errors import PipelineError, run_stage
-from newscat.core.io import StagedOutputs
 from newscat.core.params import load_params
 from newscat.core.registry import RNN_CELLS, keras_model_path, live_dir, weights_path
+from newscat.core.staging import StagedOutputs
 
 
 def main() -> None:

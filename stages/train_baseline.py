@@ -6,9 +6,9 @@ import joblib
 
 from newscat.core.datasets import load_clean
 from newscat.core.errors import run_stage
-from newscat.core.io import StagedOutputs
 from newscat.core.params import load_params
 from newscat.core.registry import BASELINE_FILE
+from newscat.core.staging import StagedOutputs
 from newscat.train.baseline import build_baseline
 
 

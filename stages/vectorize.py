@@ -8,10 +8,11 @@ import numpy as np
 
 from newscat.core.datasets import load_clean
 from newscat.core.errors import run_stage
-from newscat.core.io import StagedOutputs, read_json, write_json
+from newscat.core.io import read_json, write_json
 from newscat.core.params import load_params
 from newscat.core.registry import (CLEAN_REPORT, DATA_METRICS, RAW_REPORT, VECTORIZED_DIR, VOCAB_FILE,
                                    vectorized_paths)
+from newscat.core.staging import StagedOutputs
 from newscat.core.vocab import save_vocabulary, vocabulary_size
 from newscat.data.features import encode, fit_vocabulary, make_encoder
 

@@ -6,10 +6,11 @@ from collections import Counter
 
 from newscat.core.datasets import load_clean
 from newscat.core.errors import run_stage
-from newscat.core.io import StagedOutputs, read_table
+from newscat.core.io import read_table
 from newscat.core.params import load_params
 from newscat.core.registry import (CLASS_NAMES, DISTINCTIVE_WORDS_FIGURE, FIGURE_SPLIT_NAMES, RAW_HEADER,
                                    distribution_figure, raw_table, wordcloud_figure)
+from newscat.core.staging import StagedOutputs
 from newscat.evaluate.plots import class_distribution, wordcloud_grid
 from newscat.evaluate.words import distinctive_words
 

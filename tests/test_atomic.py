@@ -13,7 +13,8 @@ import pytest
 
 from conftest import KILL_AT, KILLED, PYTHON, ROOT, copy_project, run, set_params
 from newscat.core.errors import PipelineError
-from newscat.core.io import STAGING_DIR, StagedOutputs
+from newscat.core.registry import STAGING_DIR
+from newscat.core.staging import StagedOutputs
 
 
 class Boom(Exception):
@@ -69,7 +70,7 @@ def test_temporary_path_is_in_the_scratch_folder_with_the_same_suffix(in_tmp):
 
 
 KILLED_WHILE_STAGING = """
-from newscat.core.io import StagedOutputs
+from newscat.core.staging import StagedOutputs
 with StagedOutputs() as out:
     out.path("models/m.keras").write_text("half")
 """

@@ -239,7 +239,7 @@ def test_checkpoint_newer_than_the_model_in_place_is_kept_for_its_training(runs,
 def test_lock_left_by_a_training_that_never_saved_is_removed_without_a_reason(tmp_path, monkeypatch, capsys):
     """A training that failed before its first checkpoint (a full disk) leaves its lock file
     alone: removed quietly, not reported as a checkpoint whose model came later."""
-    from newscat.core.io import remove_superseded_checkpoints
+    from newscat.core.staging import remove_superseded_checkpoints
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / CHECKPOINT.parent).mkdir(parents=True)

@@ -33,11 +33,11 @@ def run_stage(main: Callable[[], None], stage: str | None = None, tensorflow: bo
     """Run a stage's main(), TensorFlow imported first with its start-up lines quieted
     (newscat.core.quiet; `tensorflow=False` for a stage that does not use it); a PipelineError
     or an OSError (read-only folder, full disk, missing permission) becomes one clear line and
-    exit status 1. Outputs written through newscat.core.io.StagedOutputs were already discarded
+    exit status 1. Outputs written through newscat.core.staging.StagedOutputs were already discarded
     by then, so nothing is half-written. `tidy`: first finish or remove what killed stages left
     in tmp/ (a stage, run in the project root; not predict, which may run anywhere)."""
     from newscat.core import quiet
-    from newscat.core.io import remove_dead_staging, remove_superseded_checkpoints
+    from newscat.core.staging import remove_dead_staging, remove_superseded_checkpoints
 
     stage = stage or Path(sys.argv[0]).stem
     try:

@@ -5,7 +5,7 @@ stage saves from it.
 the test split), checkpointing every epoch so a killed run resumes where it stopped
 (newscat.train.resume). Nothing is written to the stage's outputs while it trains: the stage then
 stages the model, its weights and the DVCLive history (replayed from the epochs' logs, with a
-summary of the *kept* epoch) and renames them into place together (newscat.core.io.StagedOutputs);
+summary of the *kept* epoch) and renames them into place together (newscat.core.staging.StagedOutputs);
 only after that is the checkpoint deleted.
 """
 
@@ -29,7 +29,6 @@ from newscat.core.registry import RNN_CELLS, RUN_KEY
 from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
 from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
                                   remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
-
 
 
 @dataclass

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 
 from newscat.core.errors import PipelineError
-from newscat.core.io import lock_held, write_error
+from newscat.core.staging import lock_held, write_error
 from newscat.core.registry import CHECKPOINT_ROOT
 
 STEPS_PER_EPOCH_STREAM = 2**20  # room in the seed counter for this many dropout draws per epoch
@@ -241,7 +241,7 @@ def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
 def remove_stale_checkpoints(identities: dict[str, dict], root: Path = CHECKPOINT_ROOT) -> None:
     """Delete every checkpoint no training will resume: one of another run than its cell's
     current one (identities). One whose model was put in place after it is removed by every
-    stage (newscat.core.io.remove_superseded_checkpoints)."""
+    stage (newscat.core.staging.remove_superseded_checkpoints)."""
     root = Path(root)
     if not root.is_dir():
         return

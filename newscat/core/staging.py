@@ -1,0 +1,250 @@
+"""All-or-nothing stage outputs, and the scratch folder tmp/ that makes them so.
+
+A stage writes every output to a temporary path and `StagedOutputs` renames them all into
+place only when the stage finishes without an exception, so a failing stage leaves the
+previous outputs untouched and no half-written file behind. The temporaries live in one
+git-ignored scratch folder, tmp/staging/ under the project root (the stage's working
+directory, so on the outputs' filesystem and a rename is atomic), one folder per process,
+locked while it runs. The commit writes its plan (`commit.json`, which temporary goes where)
+into that folder first, then renames: a process killed before the plan is written leaves the
+previous outputs whole, one killed after it leaves a plan that the next stage run in that
+checkout finishes (every output new), so the outputs change together or not at all. A folder
+that cannot be written is found before anything is renamed, and named; so is a full disk.
+Every stage also removes the resume checkpoints (tmp/resume/) that no training will resume.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+from newscat.core.io import keras_archive_metadata
+from newscat.core.registry import CHECKPOINT_ROOT, RUN_KEY, STAGING_DIR, keras_model_path
+
+
+class StagedOutputs:
+    """Context manager: `out.path(final)` gives a temporary path; commit all on success."""
+
+    def __init__(self, scratch: str | Path = STAGING_DIR) -> None:
+        self._pending: dict[Path, Path] = {}
+        self._scratch = Path(os.path.abspath(scratch))
+        self._own: Path | None = None
+
+    def path(self, final: str | Path) -> Path:
+        final = Path(final)
+        if final in self._pending:  # asked twice: the same temporary path, not a leaked one
+            return self._pending[final]
+        final.parent.mkdir(parents=True, exist_ok=True)
+        for stale in final.parent.glob(f".tmp-*.{final.name}"):  # a killed cross-filesystem move's
+            _remove(stale)
+        tmp = self._folder() / f"{len(self._pending)}-{final.name}"  # keeps the suffix (Keras checks it)
+        self._pending[final] = tmp
+        return tmp
+
+    def _folder(self) -> Path:
+        if self._own is None:
+            remove_dead_staging(self._scratch)
+            self._scratch.mkdir(parents=True, exist_ok=True)
+            name = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            # Held while this process stages; the system releases it when the process dies,
+            # however it dies: an unlocked folder belongs to nobody alive.
+            self._lock = open(self._scratch / f"{name}.lock", "w")
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+            self._own = self._scratch / name
+            self._own.mkdir()
+        return self._own
+
+    def __enter__(self) -> "StagedOutputs":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            failed = self._named(exc) if exc is not None else None
+            if failed is not None:
+                raise failed from exc
+            missing = [final for final, tmp in self._pending.items() if not tmp.exists()]
+            if exc_type is None and not missing:
+                for final in self._pending:
+                    _check_writable(final)
+                plan = [(tmp.name, os.path.relpath(os.path.abspath(final), _root(self._scratch)))
+                        for final, tmp in self._pending.items()]
+                (self._own / f"{COMMIT}.tmp").write_text(json.dumps(plan))
+                os.replace(self._own / f"{COMMIT}.tmp", self._own / COMMIT)  # the commit point
+                _commit(self._own)
+                return
+            if exc_type is None:  # check all before moving any: a missing one must not leave a mix
+                raise RuntimeError(f"stage declared output(s) {', '.join(map(str, missing))} "
+                                   "but never wrote them; nothing was replaced")
+        finally:
+            if self._own is not None:
+                shutil.rmtree(self._own, ignore_errors=True)
+                Path(self._lock.name).unlink(missing_ok=True)
+                self._lock.close()
+                _remove_if_empty(self._scratch)
+
+
+    def _named(self, exc: BaseException) -> OSError | None:
+        """The error of a failed write naming the output (never its temporary): write_error."""
+        if not self._pending:
+            return None
+        return write_error(exc, self._output_of(getattr(exc, "filename", None), str(exc)), self._folder())
+
+    def _output_of(self, filename: str | None, text: str) -> str:
+        """The output (or the file inside a folder output) that a failed write was writing:
+        the one its error names, else the one whose temporary changed last."""
+        for final, tmp in self._pending.items():
+            if filename and (str(filename) == str(tmp) or str(filename).startswith(f"{tmp}{os.sep}")):
+                return str(final) + str(filename)[len(str(tmp)):]
+        named = [final for final, tmp in self._pending.items() if str(tmp) in text]
+        written = [final for final, tmp in self._pending.items() if tmp.exists()]
+        if named or written:
+            return str((named or [max(written, key=lambda f: self._pending[f].stat().st_mtime)])[-1])
+        return str(filename or list(self._pending)[-1])
+
+
+def write_error(exc: BaseException, path: str, folder: Path) -> OSError | None:
+    """`exc`, raised while writing `path` into `folder`, as an OSError naming `path` and the real
+    cause, also where the library lost it (numpy's `[Errno None] None: None` on a full disk, a
+    TensorFlow error that says it only in its text); None if it is no write error."""
+    says_full = "No space left on device" in str(exc)
+    if not (isinstance(exc, OSError) or says_full):
+        return None
+    stats = os.statvfs(folder)
+    if says_full or exc.errno == errno.ENOSPC or (exc.errno is None and stats.f_bavail * stats.f_frsize < 1 << 20):
+        return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (free some space and rerun; "
+                       "nothing was replaced)", path)
+    return OSError(exc.errno, exc.strerror or type(exc).__name__, path)
+
+
+COMMIT = "commit.json"  # in a staging folder: [[temporary name, output path from the project root], ...]
+
+
+def _root(scratch: Path) -> Path:
+    return Path(scratch).parent.parent  # tmp/staging -> the project root
+
+
+def _check_writable(final: Path) -> None:
+    """A PermissionError naming the output if it cannot be replaced (its folder, or the folder
+    itself for a folder output, is read-only), raised before any output is replaced."""
+    if not os.access(final.parent, os.W_OK | os.X_OK) or (final.is_dir() and not os.access(final, os.W_OK)):
+        raise PermissionError(errno.EACCES, "cannot replace it (read-only folder); nothing was replaced",
+                              str(final))
+
+
+def _commit(folder: Path) -> None:
+    """Move every output of a written plan into place; a second call after a kill finishes the
+    first (an output already moved is skipped)."""
+    root = _root(folder.parent)
+    for i, (name, final) in enumerate(json.loads((folder / COMMIT).read_text())):
+        tmp, final = folder / name, root / final
+        if tmp.exists() or tmp.is_symlink():
+            if final.is_dir() and not final.is_symlink():
+                _move(final, folder / f"old-{i}")
+            _move(tmp, final)
+
+
+def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
+    """Delete the staging folders of processes that died before they could (killed stages):
+    those whose lock file no process holds, or that have none. A folder holding a commit plan
+    is committed first."""
+    scratch = Path(scratch)
+    if not scratch.is_dir():
+        return
+    for lock_file in scratch.glob("*.lock"):
+        try:
+            lock = open(lock_file)
+        except FileNotFoundError:  # its owner just finished
+            continue
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # alive
+                continue
+            if (lock_file.with_suffix("") / COMMIT).exists():
+                _commit(lock_file.with_suffix(""))
+            _remove(lock_file.with_suffix(""))
+            lock_file.unlink(missing_ok=True)
+    for folder in scratch.iterdir():  # an owner creates its lock before its folder
+        if folder.is_dir() and not folder.with_name(folder.name + ".lock").exists():
+            _remove(folder)
+
+
+def remove_superseded_checkpoints(root: Path = CHECKPOINT_ROOT) -> None:
+    """Delete a cell's resume checkpoints once a model was put in place after them that is not
+    their own run's end: DVC restored the stage's outputs (run cache, checkout) without running
+    it, or another run's. Every stage runs this first, so such a checkpoint lasts until the next
+    command of the project, not until the next training. Kept: one whose training had ended and
+    whose outputs were put in place by finishing its killed commit (its model carries its run
+    id): the training's next run resumes it and trains no epoch again. (A DVC cache linked by
+    hardlink or symlink keeps the cache file's time: then the cell's next training removes it.)"""
+    for cell_dir in sorted(Path(root).glob("train_*")):
+        model = keras_model_path(cell_dir.name.removeprefix("train_"))
+        saved = [p.stat().st_mtime for p in cell_dir.rglob("*") if p.is_file() and p.suffix != ".lock"]
+        if not saved:  # locks alone: a training that failed before its first checkpoint
+            if not any(lock_held(lock) for lock in cell_dir.glob("*.lock")):
+                shutil.rmtree(cell_dir, ignore_errors=True)
+            continue
+        if not model.is_file() or any(t >= model.stat().st_mtime for t in saved):
+            continue
+        states = [_json_or_empty(p) for p in cell_dir.glob("*/state.json")]
+        own_end = keras_archive_metadata(model).get(RUN_KEY)
+        if states and all(s.get("final") and s.get("run_id") == own_end for s in states):
+            continue
+        if not any(lock_held(lock) for lock in cell_dir.glob("*.lock")):  # no training running
+            print(f"resume: removing {cell_dir}: {model} was put in place after it", file=sys.stderr)
+            shutil.rmtree(cell_dir, ignore_errors=True)
+    _remove_if_empty(Path(root))
+
+
+def _json_or_empty(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def lock_held(lock_file: Path) -> bool:
+    """Whether a live process holds this lock file (fcntl.flock; released when it dies)."""
+    try:
+        lock = open(lock_file)
+    except FileNotFoundError:
+        return False
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _move(src: Path, dest: Path) -> None:
+    """Atomic rename; across filesystems (an unusual checkout), copy next to dest, then rename."""
+    try:
+        os.replace(src, dest)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        near = dest.with_name(f".tmp-{uuid.uuid4().hex[:8]}.{dest.name}")
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, near)
+        os.replace(near, dest)
+        _remove(src)
