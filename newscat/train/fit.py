@@ -129,6 +129,10 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
                                        seed=tp.seed, spatial_dropout=mp.spatial_dropout,
                                        attention_projections=mp.attention_projections), None
             compile_model(model, tp.learning_rate, tp, steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size))
+    if tp.use_ema:  # what train.ema_epochs means at this data size
+        print(f"train: weights averaged over {tp.ema_epochs:g} epochs: EMA momentum "
+              f"{float(model.optimizer.ema_momentum):.4f} per step, {steps_per_epoch(len(x_train), tp.batch_size)} "
+              "steps per epoch")
     first_epoch = state["epochs_done"] if state else 0
     # Killed after early stopping (or the last epoch) but before saving: train no further.
     last_epoch = first_epoch if state and state.get("stopped") else tp.epochs
