@@ -14,7 +14,7 @@ import yaml
 from conftest import PYTHON, copy_project, project_digests, run
 
 STAGES = {  # command -> its dvc.yaml stage
-    "download": "download", "clean": "clean", "vectorize": "vectorize", "wordclouds": "wordclouds",
+    "check_params": "check_params", "download": "download", "clean": "clean", "vectorize": "vectorize", "wordclouds": "wordclouds",
     "train_baseline": "train_baseline", "train lstm": "train_lstm", "evaluate": "evaluate",
     "export": "export",
 }

@@ -68,15 +68,15 @@ def test_levers_counted_in_epochs_need_steps_per_epoch(levers):
         compile_model(build_model("gru", **TINY), 0.01, SimpleNamespace(**levers))
 
 
-@pytest.mark.parametrize("steps_per_epoch, momentum", [
-    (8, 0.9),         # the sample's 3,888 training rows in batches of 512: what CV tuned
-    (211, 0.996209),  # the full train split's 108,000 rows: the same 1.25 epochs
-    (4, 0.8), (1, 0.2)])
-def test_ema_horizon_in_epochs_gives_the_optimizer_its_per_step_momentum(steps_per_epoch, momentum):
+@pytest.mark.parametrize("ema_epochs, steps_per_epoch, momentum", [
+    (1.1111111, 9, 0.9),         # params.yaml's: the sample's 4,319 training rows in batches of 512
+    (1.1111111, 211, 0.995735),  # the full train split's 108,000 rows: the same 1.11 epochs
+    (1.25, 4, 0.8), (1.25, 1, 0.2)])
+def test_ema_horizon_in_epochs_gives_the_optimizer_its_per_step_momentum(ema_epochs, steps_per_epoch, momentum):
     from types import SimpleNamespace
 
     model = build_model("gru", **TINY)
-    compile_model(model, 0.01, SimpleNamespace(use_ema=True, ema_epochs=1.25), steps_per_epoch=steps_per_epoch)
+    compile_model(model, 0.01, SimpleNamespace(use_ema=True, ema_epochs=ema_epochs), steps_per_epoch=steps_per_epoch)
     assert model.optimizer.ema_momentum == pytest.approx(momentum, abs=1e-6)
 
 

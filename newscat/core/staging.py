@@ -74,7 +74,10 @@ class StagedOutputs:
                     _check_writable(final)
                 plan = [(tmp.name, os.path.relpath(os.path.abspath(final), _root(self._scratch)))
                         for final, tmp in self._pending.items()]
-                (self._own / f"{COMMIT}.tmp").write_text(json.dumps(plan))
+                try:
+                    (self._own / f"{COMMIT}.tmp").write_text(json.dumps(plan))
+                except OSError as exc:  # a full disk: named by the outputs it was to commit
+                    raise write_error(exc, str(next(iter(self._pending))), self._own) from exc
                 os.replace(self._own / f"{COMMIT}.tmp", self._own / COMMIT)  # the commit point
                 _commit(self._own)
                 return
