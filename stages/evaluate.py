@@ -26,13 +26,6 @@ from newscat.evaluate.report import write_classification_report
 EXAMPLE_SEED = 0  # which texts the attention figure shows; fixed so it changes only with the model
 
 
-def rnn_units(model) -> int:
-    """Units per direction of the model's Bidirectional LSTM/GRU."""
-    import keras
-
-    return next(layer.forward_layer.units for layer in model.layers if isinstance(layer, keras.layers.Bidirectional))
-
-
 def report_context(headline: str, sizes: dict[str, tuple[int, int]], sequence_length: int, words: int) -> dict:
     """The report header's facts, from data/clean's report (source, rows) and the models themselves."""
     clean = read_json(CLEAN_REPORT)
@@ -43,6 +36,8 @@ def report_context(headline: str, sizes: dict[str, tuple[int, int]], sequence_le
 
 
 def main() -> None:
+    from newscat.core.model import model_sizes  # imports Keras: after run_stage has quieted TensorFlow
+
     headline = load_params().model.cell
     for cell in RNN_CELLS:
         check_vocabulary(cell)  # the models/vocab.txt that made data/vectorized is theirs
@@ -54,7 +49,7 @@ def main() -> None:
         for name in MODELS:
             model = load_model(name)
             if name in RNN_CELLS:
-                sizes[name] = (model.get_layer("embedding").output_dim, rnn_units(model))
+                sizes[name] = model_sizes(model)
             probabilities = class_probabilities(name, model, ids=x_test, cleaned=texts)
             all_probabilities.append(probabilities)
             predicted = probabilities.argmax(1)

@@ -106,6 +106,16 @@ def build_model(cell: str, vocab_size: int, embedding_dim: int, units: int, drop
     return keras.Model(token_ids, probabilities, name=f"{cell}_attention")
 
 
+def rnn_layer(model: keras.Model) -> layers.Bidirectional:
+    """The model's Bidirectional LSTM/GRU (build_model names it bi_<cell>)."""
+    return next(layer for layer in model.layers if layer.name.startswith("bi_"))
+
+
+def model_sizes(model: keras.Model) -> tuple[int, int]:
+    """(embedding dimension, units per direction) of a model build_model made."""
+    return model.get_layer("embedding").output_dim, rnn_layer(model).forward_layer.units
+
+
 def attention_model(model: keras.Model) -> keras.Model:
     """A second model, sharing `model`'s layers and weights, that outputs
     (probabilities, attention weights [batch, query, key]).
@@ -117,7 +127,7 @@ def attention_model(model: keras.Model) -> keras.Model:
     trained = model.get_layer("attention")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = model.get_layer("embedding")(token_ids)
-    x = next(layer for layer in model.layers if layer.name.startswith("bi_"))(x)
+    x = rnn_layer(model)(x)
     twin = ScaledDotProductSelfAttention(return_attention_scores=True, projections=trained.projections,
                                          name="attention")
     x, weights = twin(x)

@@ -91,7 +91,6 @@ class StagedOutputs:
                 self._lock.close()
                 _remove_if_empty(self._scratch)
 
-
     def _named(self, exc: BaseException) -> OSError | None:
         """The error of a failed write naming the output (never its temporary): write_error."""
         if not self._pending:
@@ -118,11 +117,15 @@ def write_error(exc: BaseException, path: str, folder: Path) -> OSError | None:
     says_full = "No space left on device" in str(exc)
     if not (isinstance(exc, OSError) or says_full):
         return None
-    stats = os.statvfs(folder)
-    if says_full or exc.errno == errno.ENOSPC or (exc.errno is None and stats.f_bavail * stats.f_frsize < 1 << 20):
+    if says_full or exc.errno == errno.ENOSPC or (exc.errno is None and _free_bytes(folder) < 1 << 20):
         return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (free some space and rerun; "
                        "nothing was replaced)", path)
     return OSError(exc.errno, exc.strerror or type(exc).__name__, path)
+
+
+def _free_bytes(folder: Path) -> int:
+    stats = os.statvfs(folder)
+    return stats.f_bavail * stats.f_frsize
 
 
 COMMIT = "commit.json"  # in a staging folder: [[temporary name, output path from the project root], ...]

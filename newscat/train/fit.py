@@ -113,8 +113,10 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
                             (x_train, y_train, x_val, y_val))
     if checkpoint:
         claim_checkpoint(checkpoint)
-        remove_stale_checkpoints({c: {**identity, "cell": c} for c in RNN_CELLS}, root=Path(checkpoint).parent.parent)
+        remove_stale_checkpoints({c: {**identity, "cell": c} for c in RNN_CELLS},
+                                 root=Path(checkpoint).parent.parent)
 
+    steps = steps_per_epoch(len(x_train), tp.batch_size)
     strategy = strategy_for(tp.distribute)
     with strategy.scope():
         resumed = load_checkpoint(checkpoint, identity) if checkpoint else None
@@ -128,11 +130,10 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
             model, state = build_model(cell, vocab_size, mp.embedding_dim, mp.units, mp.dropout,
                                        seed=tp.seed, spatial_dropout=mp.spatial_dropout,
                                        attention_projections=mp.attention_projections), None
-            compile_model(model, tp.learning_rate, tp, steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size))
+            compile_model(model, tp.learning_rate, tp, steps_per_epoch=steps)
     if tp.use_ema:  # what train.ema_epochs means at this data size
         print(f"train: weights averaged over {tp.ema_epochs:g} epochs: EMA momentum "
-              f"{float(model.optimizer.ema_momentum):.4f} per step, {steps_per_epoch(len(x_train), tp.batch_size)} "
-              "steps per epoch")
+              f"{float(model.optimizer.ema_momentum):.4f} per step, {steps} steps per epoch")
     first_epoch = state["epochs_done"] if state else 0
     # Killed after early stopping (or the last epoch) but before saving: train no further.
     last_epoch = first_epoch if state and state.get("stopped") else tp.epochs
@@ -151,7 +152,7 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
     start = time.perf_counter()
     try:
         model.fit(train_batches(x_train, y_train, tp.batch_size, tp.seed, first_epoch, tp.epochs),
-                  steps_per_epoch=steps_per_epoch(len(x_train), tp.batch_size),
+                  steps_per_epoch=steps,
                   initial_epoch=first_epoch, epochs=last_epoch,
                   validation_data=eval_batches(x_val[by_length], y_val[by_length]), callbacks=callbacks,
                   shuffle=False, verbose=(1 if sys.stdout.isatty() else 2) if verbose is None else verbose)
