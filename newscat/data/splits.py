@@ -69,18 +69,28 @@ def check_train_classes(distinct_per_class: dict[str, int], rows_per_class: dict
         f"{math.ceil(needed * 10000) / 10000} (and <= 0.5), or more train rows of those classes")
 
 
-def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(train row indices, validation row indices): rows with the same text stay together;
-    stratified by class over distinct texts (a text's class: its most frequent label, the
-    lowest on a tie); seeded; each side shuffled."""
+def text_groups(texts: list[str]) -> dict[str, list[int]]:
+    """Row indices of each distinct text, in order of first appearance."""
     groups: dict[str, list[int]] = {}
     for i, text in enumerate(texts):
         groups.setdefault(text, []).append(i)
+    return groups
+
+
+def group_label(labels: list[int], rows: list[int]) -> int:
+    """A text's class: its most frequent label, the lowest on a tie."""
+    if len(rows) == 1:
+        return labels[rows[0]]
+    return min(Counter(labels[i] for i in rows).most_common(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(train row indices, validation row indices): rows with the same text stay together;
+    stratified by class over distinct texts (`group_label`); seeded; each side shuffled."""
     by_class: list[list[list[int]]] = [[] for _ in CLASS_NAMES]
-    for rows in groups.values():
-        label = min(Counter(labels[i] for i in rows).most_common(), key=lambda kv: (-kv[1], kv[0]))[0]
-        by_class[label].append(rows)
+    for rows in text_groups(texts).values():
+        by_class[group_label(labels, rows)].append(rows)
     rng = np.random.default_rng(seed)
     n_val = val_rows_per_class({n: len(g) for n, g in zip(CLASS_NAMES, by_class)}, val_fraction)
     train, val = [], []
@@ -94,11 +104,7 @@ def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: 
 
 def distinct_per_class(labels: list[int], texts: list[str]) -> dict[str, int]:
     """Distinct texts per class (a text with several labels counts for its most frequent)."""
-    seen: dict[str, Counter] = {}
-    for label, text in zip(labels, texts):
-        seen.setdefault(text, Counter())[label] += 1
-    firsts = [min(c.most_common(), key=lambda kv: (-kv[1], kv[0]))[0] for c in seen.values()]
-    return per_class(firsts) if firsts else {name: 0 for name in CLASS_NAMES}
+    return per_class([group_label(labels, rows) for rows in text_groups(texts).values()])
 
 
 def build_splits(train: Split, test: Split, val_fraction: float, seed: int, drop_test_overlap: bool,
@@ -147,7 +153,4 @@ def build_splits(train: Split, test: Split, val_fraction: float, seed: int, drop
 
 
 def _conflicting(labels: list[int], texts: list[str]) -> int:
-    seen: dict[str, set[int]] = {}
-    for label, text in zip(labels, texts):
-        seen.setdefault(text, set()).add(label)
-    return sum(1 for s in seen.values() if len(s) > 1)
+    return sum(1 for rows in text_groups(texts).values() if len({labels[i] for i in rows}) > 1)
