@@ -15,7 +15,6 @@ a lot (the smallest rise seen was 0.43).
 """
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -63,20 +62,12 @@ def probabilities(sample_models):
     from newscat.serve.predict import predict_cleaned
     from newscat.data.text import clean_texts
 
-    cwd = os.getcwd()
-    os.chdir(sample_models.path)
-    try:
-        length = load_params().vectorize.sequence_length
-        models = {name: load_model(name) for name in MODELS}
-    finally:
-        os.chdir(cwd)
+    root = sample_models.path
+    length = load_params(root / "params.yaml").vectorize.sequence_length
+    models = {name: load_model(name, root) for name in MODELS}
 
     def predict(name, texts):
-        os.chdir(sample_models.path)  # the vocabulary check reads models/vocab.txt
-        try:
-            return predict_cleaned(name, models[name], clean_texts(texts), length)
-        finally:
-            os.chdir(cwd)
+        return predict_cleaned(name, models[name], clean_texts(texts), length, root)
     return predict
 
 

@@ -35,18 +35,20 @@ REFERENCE_ARGS = {
 
 
 @pytest.fixture(scope="module")
-def module_prints(built_project) -> dict[str, str]:
-    """{REFERENCE_ARGS key: what newscat.serve.predict's main prints for those args in the shared
-    project}: the module run here, in this process (the project is read-only)."""
+def module_prints(built_project, elsewhere) -> dict[str, str]:
+    """{REFERENCE_ARGS key: what newscat.serve.predict's main prints for those args, given the
+    shared project's root}: run here, in this process, from a folder outside the project, which
+    it must neither need nor change."""
     from newscat.serve import predict
 
     printed, cwd = {}, os.getcwd()
-    os.chdir(built_project.path)
+    os.chdir(elsewhere)
     try:
         for name, args in REFERENCE_ARGS.items():
             with contextlib.redirect_stdout(io.StringIO()) as out:
-                predict.main(args)
+                predict.main(args, root=built_project.path)
             printed[name] = out.getvalue()
+            assert os.getcwd() == str(elsewhere)
     finally:
         os.chdir(cwd)
     return printed

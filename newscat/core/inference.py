@@ -15,6 +15,7 @@ first call pays ~1 s per shape.
 from __future__ import annotations
 
 import weakref
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -31,10 +32,10 @@ _FORWARD = weakref.WeakKeyDictionary()  # model -> its compiled forward pass, re
 _WITH_ATTENTION = weakref.WeakKeyDictionary()  # model -> its twin that also returns attention
 
 
-def load_model(name: str):
-    """A trained model by name (newscat.core.registry.MODELS); a clear error naming the file and
-    the stage to run if it is missing, damaged or unreadable."""
-    path = BASELINE_FILE if name == BASELINE else keras_model_path(name)
+def load_model(name: str, root: Path = Path(".")):
+    """A trained model by name (newscat.core.registry.MODELS) from the project at root; a clear
+    error naming the file and the stage to run if it is missing, damaged or unreadable."""
+    path = root / (BASELINE_FILE if name == BASELINE else keras_model_path(name))
     hint = f"run `dvc repro {STAGE_OF[name]}` (or `dvc checkout --force {path}`)"
     require_file(path, hint)
     try:

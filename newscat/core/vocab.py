@@ -59,10 +59,12 @@ def vocabulary_sha256(vocab_file: Path = VOCAB_FILE) -> str:
     return file_sha256(require_file(vocab_file, "run `dvc repro vectorize`"))
 
 
-def check_vocabulary(cell: str, vocab_file: Path = VOCAB_FILE) -> None:
-    """Refuse a vocabulary file other than the one the cell's model was trained with."""
+def check_vocabulary(cell: str, root: Path = Path(".")) -> None:
+    """Refuse a vocabulary file other than the one the cell's model was trained with (in the
+    project at root)."""
     hint = f"run `dvc repro {STAGE_OF[cell]}`"
-    model_file = require_file(keras_model_path(cell), hint)
+    vocab_file = root / VOCAB_FILE
+    model_file = require_file(root / keras_model_path(cell), hint)
     expected = keras_archive_metadata(model_file).get(VOCAB_KEY)
     actual = vocabulary_sha256(vocab_file)
     if expected != actual:

@@ -8,7 +8,6 @@ project given by `--project PATH` (default: the current directory). Every other 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -44,19 +43,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def predict_in(root: Path, argv: list[str]) -> int:
-    """Run newscat.serve.predict's main with argv inside the project; errors name the project.
-    A relative --file is the caller's, so it is made absolute before changing folder."""
+    """Run newscat.serve.predict's main with argv on the project at root (the working directory
+    is left alone: a relative --file is the caller's); errors name the project."""
     from newscat.serve import predict
 
-    argv = list(argv)
-    for i, arg in enumerate(argv):
-        if arg == "--file" and i + 1 < len(argv):
-            argv[i + 1] = os.path.abspath(argv[i + 1])
-        elif arg.startswith("--file="):
-            argv[i] = "--file=" + os.path.abspath(arg.split("=", 1)[1])
-    os.chdir(root)
     try:
-        return predict.main(argv) or 0
+        return predict.main(argv, root=root) or 0
     except PipelineError as exc:
         exc.args = (f"{exc} (project: {root})",)  # same type, so UsageError keeps exit status 2
         raise

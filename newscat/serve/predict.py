@@ -18,34 +18,36 @@ from newscat.core.errors import UsageError, run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
 from newscat.core.io import require_file
 from newscat.core.params import load_params
-from newscat.core.registry import BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, RNN_CELLS
+from newscat.core.registry import BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, NLTK_DATA, PARAMS_FILE, RNN_CELLS, VOCAB_FILE
 from newscat.core.vocab import check_vocabulary, load_vocabulary
-from newscat.data.text import clean_texts
+from newscat.data.text import clean_texts, read_stopwords
 
 
-def predict_proba(name: str, texts: list[str], sequence_length: int):
-    """Class probabilities [len(texts), 4] of raw texts under the named model."""
-    return predict_cleaned(name, load_model(name), clean_texts(texts), sequence_length)
+def predict_proba(name: str, texts: list[str], sequence_length: int, root: Path = Path(".")):
+    """Class probabilities [len(texts), 4] of raw texts under the named model of the project at root."""
+    cleaned = clean_texts(texts, read_stopwords(root / NLTK_DATA))
+    return predict_cleaned(name, load_model(name, root), cleaned, sequence_length, root)
 
 
-def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int):
-    """Class probabilities of already cleaned texts under a loaded model."""
+def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")):
+    """Class probabilities of cleaned texts under a loaded model of the project at root."""
     ids = None
     if name != BASELINE:
         from newscat.data.features import encode, make_encoder
 
-        check_vocabulary(name)
-        ids = encode(make_encoder(load_vocabulary(), sequence_length), cleaned)
+        check_vocabulary(name, root)
+        ids = encode(make_encoder(load_vocabulary(root / VOCAB_FILE), sequence_length), cleaned)
     return class_probabilities(name, model, ids=ids, cleaned=cleaned)
 
 
-def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int) -> list[tuple[int, int]]:
+def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")
+                       ) -> list[tuple[int, int]]:
     """Per cleaned text, (known, read): how many of the tokens the model reads are in its
     vocabulary, and how many it reads (0 known: a guess)."""
     if name == BASELINE:  # whitespace tokens (newscat.train.baseline), its TF-IDF vocabulary
         vocabulary, limit = model.named_steps["tfidf"].vocabulary_, None
     else:
-        vocabulary, limit = set(load_vocabulary()), sequence_length
+        vocabulary, limit = set(load_vocabulary(root / VOCAB_FILE)), sequence_length
     return [(sum(token in vocabulary for token in tokens), len(tokens))
             for tokens in (text.split()[:limit] for text in cleaned)]
 
@@ -103,7 +105,8 @@ def read_texts(args) -> tuple[list[str], list[int]]:
     return [text for text, _ in pairs], [replaced for _, replaced in pairs]
 
 
-def main(argv: list[str] | None = None, project_option: bool = False) -> None:
+def main(argv: list[str] | None = None, project_option: bool = False, root: Path = Path(".")) -> None:
+    """Classify the texts argv names with the models of the project at root."""
     parser = argparse.ArgumentParser(prog="newscat predict", description="Classify news texts into World, Sports, Business, Sci/Tech.")
     if project_option:  # handled by the `newscat` command (newscat.serve.cli), listed in its help
         parser.add_argument("--project", default=".",
@@ -115,17 +118,17 @@ def main(argv: list[str] | None = None, project_option: bool = False) -> None:
                              "probabilities); default: model.cell in params.yaml")
     parser.add_argument("--json", action="store_true", help="one JSON object per text")
     args = parser.parse_args(argv)  # before params.yaml is read: --help works anywhere
-    params = load_params()
+    params = load_params(root / PARAMS_FILE)
     args.model = args.model or params.model.cell
     if hasattr(sys.stdout, "reconfigure"):  # a real stream (not a test's StringIO)
         sys.stdout.reconfigure(errors="replace")  # any text prints, whatever the locale's encoding
     texts, replaced = read_texts(args)
-    cleaned, length = clean_texts(texts), params.vectorize.sequence_length
+    cleaned, length = clean_texts(texts, read_stopwords(root / NLTK_DATA)), params.vectorize.sequence_length
     names = MODELS if args.model == ENSEMBLE else (args.model,)
-    models = {name: load_model(name) for name in names}  # once, for both uses
-    probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, length) for n, m in models.items()])
+    models = {name: load_model(name, root) for name in names}  # once, for both uses
+    probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, length, root) for n, m in models.items()])
     vocabulary_of = RNN_CELLS[0] if args.model == ENSEMBLE else args.model  # the ensemble: the RNNs' words
-    known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length)
+    known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length, root)
     for text, probs, (n_known, n_read), n_replaced in zip(texts, probabilities, known, replaced):
         if not text.strip():  # nothing to read: a note, not a class
             print(json.dumps({"text": text, "skipped": "empty line"}) if args.json else "(empty line: skipped)")
