@@ -44,8 +44,10 @@ class Synthesiser:
                 words, counts = np.unique([w for r in mine for w in r[field].split()], return_counts=True)
                 self.pools[klass, field] = (words, np.cumsum(counts) / counts.sum())
 
-    def rows(self, n: int, seed: int) -> list[tuple[int, str, str]]:
-        """n rows, classes balanced and shuffled, as (class 1..4, title, description)."""
+    def rows(self, n: int, seed: int, mix: float = 0.0, label_noise: float = 0.0) -> list[tuple[int, str, str]]:
+        """n rows, classes balanced and shuffled, as (class 1..4, title, description). With mix,
+        each word comes from a random class's pool with that probability (a harder corpus); with
+        label_noise, that share of rows gets another class's label (noise a model can overfit)."""
         rng = np.random.default_rng(seed)
         classes = sorted(self.templates)
         labels = rng.permutation(np.resize(np.array(classes), n))
@@ -55,22 +57,34 @@ class Synthesiser:
             shapes = self.templates[klass][rng.integers(0, len(self.templates[klass]), len(where))]
             fields = []
             for field in (1, 2):
-                words, cdf = self.pools[klass, field]
                 counts = shapes[:, field - 1]
-                drawn = words[np.minimum(np.searchsorted(cdf, rng.random(counts.sum())), len(words) - 1)]
+                source = np.full(counts.sum(), klass)  # (mix 0 draws as many numbers as before mix existed)
+                if mix:
+                    source = np.where(rng.random(counts.sum()) < mix, rng.choice(classes, counts.sum()), klass)
+                drawn = np.empty(counts.sum(), dtype=object)
+                for c in classes:
+                    words, cdf = self.pools[c, field]
+                    at = np.flatnonzero(source == c)
+                    drawn[at] = words[np.minimum(np.searchsorted(cdf, rng.random(len(at))), len(words) - 1)]
                 ends = np.cumsum(counts)
                 fields.append([" ".join(drawn[e - c:e]) for c, e in zip(counts, ends)])
-            for i, title, description in zip(where, *fields):
-                out[i] = (int(klass), title, description)
+            shown = np.full(len(where), klass)
+            if label_noise:
+                others = np.array([c for c in classes if c != klass])
+                flip = rng.random(len(where)) < label_noise
+                shown[flip] = rng.choice(others, flip.sum())
+            for i, label, title, description in zip(where, shown, *fields):
+                out[i] = (int(label), title, description)
         return out
 
 
-def write_corpus(real_dir: Path, out_dir: Path, sizes: dict[str, int], seed: int = 0) -> dict[str, int]:
+def write_corpus(real_dir: Path, out_dir: Path, sizes: dict[str, int], seed: int = 0, mix: float = 0.0,
+                 label_noise: float = 0.0) -> dict[str, int]:
     """Writes out_dir/{train,test}.csv in the original ag_news_csv layout; returns row counts."""
     real = read_real_rows(real_dir, "train")  # the sample's test split is evaluate's alone
     synth = Synthesiser(real)
     out_dir.mkdir(parents=True, exist_ok=True)
     for i, (split, n) in enumerate(sizes.items()):
         with open(out_dir / f"{split}.csv", "w", encoding="utf-8", newline="") as f:
-            csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(synth.rows(n, seed + i))
+            csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(synth.rows(n, seed + i, mix, label_noise))
     return dict(sizes)
