@@ -15,7 +15,6 @@ a lot (the smallest rise seen was 0.43).
 """
 from __future__ import annotations
 
-
 import pytest
 
 from newscat.core.registry import CLASS_NAMES, MODELS

@@ -18,7 +18,8 @@ from newscat.core.errors import UsageError, run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
 from newscat.core.io import require_file
 from newscat.core.params import load_params
-from newscat.core.registry import BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, NLTK_DATA, PARAMS_FILE, RNN_CELLS, VOCAB_FILE
+from newscat.core.registry import (BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, NLTK_DATA, PARAMS_FILE, RNN_CELLS,
+                                   VOCAB_FILE)
 from newscat.core.vocab import check_vocabulary, load_vocabulary
 from newscat.data.text import clean_texts, read_stopwords
 
