@@ -65,23 +65,21 @@ def test_unknown_group_is_named(group, suggestion):
 
 
 @pytest.mark.parametrize("key, value, expected", [
-    ("train__learning_rate", "1e-3", "is text (quoted in YAML"),
-    ("train__epochs", True, "is a boolean; valid: an integer >= 1"),
-    ("train__batch_size", 32.0, "is not an integer; valid: an integer in [1, 65536]"),
-    ("model__units", "64", "is text (quoted in YAML"),
-    ("model__units", "lots", "is text; valid: an integer in [1, 4096]"),  # a word: no hint about quotes
-    ("model__dropout", [0.1], "is a list; valid: a number in [0, 1)"),
-    ("model__cell", 1, "is an integer; valid: one of 'lstm', 'gru'"),
-    ("data__seed", None, "is null; valid: an integer in [0, 4294967295]"),
-    ("baseline__C", False, "is a boolean; valid: a number > 0"),
+    ("train__learning_rate", "1e-3", "is invalid (quoted in YAML: write the number without quotes)"),
+    ("train__epochs", True, "is invalid: Input should be a valid integer"),
+    ("train__batch_size", 32.0, "is invalid: Input should be a valid integer"),
+    ("model__units", "64", "is invalid (quoted in YAML"),
+    ("model__units", "lots", "is invalid: Input should be a valid integer"),  # a word: no hint about quotes
+    ("model__dropout", [0.1], "is invalid: Input should be a valid number"),
+    ("model__cell", 1, "is invalid: Input should be 'lstm' or 'gru'"),
+    ("data__seed", None, "is invalid: Input should be a valid integer"),
+    ("baseline__C", False, "is invalid: Input should be a valid number"),
 ])
 def test_wrong_type_names_key_value_and_expected_type(key, value, expected):
     message = problems_of(with_changes(**{key: value}))
     dotted = key.replace("__", ".")
     shown = {None: "null", True: "true", False: "false"}[value] if value is None or isinstance(value, bool) else repr(value)
-    assert f"{dotted} = {shown} is " in message
-    assert expected in message
-    assert "valid:" in message
+    assert f"{dotted} = {shown} {expected}" in message
 
 
 @pytest.mark.parametrize("written, value", [("1e-3", 0.001), ("1e-05", 1e-05), ("1.0e-3", 0.001),
@@ -101,29 +99,27 @@ def test_number_written_as_text_gets_a_hint(tmp_path):
     (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ParamsError) as info:
         load_params(tmp_path / "params.yaml")
-    assert "train.learning_rate = '0.001' is text (quoted in YAML" in str(info.value)
+    assert "train.learning_rate = '0.001' is invalid (quoted in YAML" in str(info.value)
 
 
 @pytest.mark.parametrize("key, value, valid", [
-    ("data__val_fraction", 0, "(0, 0.5]"),
-    ("data__val_fraction", 0.6, "(0, 0.5]"),
-    ("data__val_fraction", -0.1, "(0, 0.5]"),
-    ("model__cell", "rnn", "'lstm', 'gru'"),
-    ("data__source", "web", "'tfds', 'csv'"),
-    ("data__on_bad_rows", "ignore", "'error', 'skip'"),
-    ("model__dropout", 1.0, "[0, 1)"),
-    ("train__epochs", 0, ">= 1"),
-    ("train__learning_rate", 0.0, "> 0"),
-    ("vectorize__max_tokens", 2, ">= 3"),
-    ("vectorize__sequence_length", 5000, "[1, 1024]"),
-    ("baseline__ngram_max", 4, "[1, 3]"),
-    ("train__distribute", "tpu", "'none', 'mirrored', 'multi_worker'"),
+    ("data__val_fraction", 0, "greater than 0"),
+    ("data__val_fraction", 0.6, "less than or equal to 0.5"),
+    ("data__val_fraction", -0.1, "greater than 0"),
+    ("model__cell", "rnn", "'lstm' or 'gru'"),
+    ("data__source", "web", "'tfds' or 'csv'"),
+    ("data__on_bad_rows", "ignore", "'error' or 'skip'"),
+    ("model__dropout", 1.0, "less than 1"),
+    ("train__epochs", 0, "greater than or equal to 1"),
+    ("train__learning_rate", 0.0, "greater than 0"),
+    ("vectorize__max_tokens", 2, "greater than or equal to 3"),
+    ("vectorize__sequence_length", 5000, "less than or equal to 1024"),
+    ("baseline__ngram_max", 4, "less than or equal to 3"),
+    ("train__distribute", "tpu", "'none', 'mirrored' or 'multi_worker'"),
 ])
 def test_out_of_range_names_key_value_and_what_is_valid(key, value, valid):
     message = problems_of(with_changes(**{key: value}))
-    what = "not a valid choice" if valid.startswith("'") else "out of range"
-    assert f"{key.replace('__', '.')} = {value!r} is {what}" in message
-    assert valid in message
+    assert f"{key.replace('__', '.')} = {value!r} is invalid: Input should be {valid}" in message
 
 
 def test_every_problem_is_reported_at_once():
@@ -139,14 +135,15 @@ def test_every_problem_is_reported_at_once():
 
 def test_csv_dir_is_never_null():  # dvc.yaml tracks its files as a dependency of download
     message = problems_of(with_changes(data__source="csv", data__csv_dir=None))
-    assert "data.csv_dir = null is null" in message
+    assert "data.csv_dir = null is invalid: Input should be a valid string" in message
 
 
 @pytest.mark.parametrize("key", ["csv_dir", "manual_dir"])
 @pytest.mark.parametrize("path", ["../elsewhere/ag_news_dev", "data/../../elsewhere"])
 def test_relative_path_leaving_the_project_is_refused(key, path):
     message = problems_of(with_changes(**{f"data__{key}": path}))
-    assert f"data.{key} = {path!r} is out of range" in message and "or absolute" in message
+    assert f"data.{key} = {path!r} is invalid: a relative path must stay inside the project" in message
+    assert "or absolute" in message
 
 
 @pytest.mark.parametrize("path", ["data/sample", "./data/sample", "/srv/ag_news_csv", "..foo", "data/..x"])
@@ -205,7 +202,7 @@ def test_every_key_is_required_and_a_missing_one_is_named_in_one_line(group, key
     """params.yaml is the only place a default lives: deleting any key is an error naming it."""
     message = problems_of(with_changes(**{f"{group}__{key}": ...}))
     assert len(message.splitlines()) == 1
-    assert message.startswith(f"params.yaml: {group}.{key}: missing; add it to params.yaml (valid: ")
+    assert message == f"params.yaml: {group}.{key}: missing; add it to params.yaml (every key is required)"
 
 
 def test_a_missing_group_is_named_with_its_keys():
@@ -215,12 +212,12 @@ def test_a_missing_group_is_named_with_its_keys():
 
 
 @pytest.mark.parametrize("key, value, valid", [
-    ("data__csv_dir", "", "a folder path"),
-    ("train__batch_size", 10**12, "[1, 65536]"),
-    ("model__units", 10**12, "[1, 4096]"),
-    ("model__embedding_dim", 5000, "[1, 4096]"),
-    ("data__val_fraction", 10**400, "(0, 0.5]"),
-    ("train__learning_rate", 10**400, "> 0"),
+    ("data__csv_dir", "", "at least 1 character"),
+    ("train__batch_size", 10**12, "less than or equal to 65536"),
+    ("model__units", 10**12, "less than or equal to 4096"),
+    ("model__embedding_dim", 5000, "less than or equal to 4096"),
+    ("data__val_fraction", 10**400, "a valid number"),
+    ("train__learning_rate", 10**400, "a valid number"),
 ])
 def test_values_that_would_break_a_stage_later_are_refused(key, value, valid):
     message = problems_of(with_changes(**{key: value}))

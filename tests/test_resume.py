@@ -191,7 +191,7 @@ def test_infinite_learning_rate_is_refused_before_training(runs, tmp_path):
     set_params(project, {"train": {"learning_rate": float("inf")}})
     result = train_lstm(project)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert "train.learning_rate = inf is out of range" in result.stderr, result.stderr
+    assert "train.learning_rate = inf is invalid: Input should be a finite number" in result.stderr, result.stderr
     assert file_bytes(project, ("dvclive/**/*", "models/*", "tmp/**/*")) == before
 
 

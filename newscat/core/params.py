@@ -2,8 +2,8 @@
 
 params.yaml is the only place a default lives: every key is required here, so a deleted key is
 an error naming it, never a silent fallback. One model per stage group states each key's type
-and range; `load_params()` reports *every* problem at once, one line each: the key, the value,
-what would be valid (derived from the type), and "did you mean" for a misspelt key.
+and range; `load_params()` reports *every* problem at once, one line each: the key, the value and
+pydantic's own words for what would be valid, and "did you mean" for a misspelt key.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import annotated_types
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,12 +29,12 @@ def _inside_project(path: str) -> str:
     """A relative path is read from the project root, which is a temporary copy of the project
     for a queued `dvc exp run`: it must not climb out of it."""
     if not os.path.isabs(path) and Path(os.path.normpath(path)).parts[:1] == ("..",):
-        raise ValueError("leaves the project")
+        raise ValueError(f"a relative path must stay inside the project; valid: {PATH}")
     return path
 
 
 PATH = "a folder path, relative to the project root and inside it (a queued experiment runs in a copy), or absolute"
-ProjectPath = Annotated[str, Field(min_length=1, description=PATH), AfterValidator(_inside_project)]
+ProjectPath = Annotated[str, Field(min_length=1), AfterValidator(_inside_project)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]  # NumPy's seed range
 Rate = Annotated[float, Field(ge=0, lt=1)]
 Positive = Annotated[int, Field(ge=1)]
@@ -116,95 +114,38 @@ class Params(BaseModel):
 GROUPS: dict[str, type[Group]] = {name: f.annotation for name, f in Params.model_fields.items()}
 
 
-# ---------------------------------------------------------------- messages
-
 def _show(value: Any) -> str:
-    """The value as YAML spells it (true, null, 'text', 3)."""
+    """The value as YAML spells it (true, null, 'text', 3), cut to 60 characters."""
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
-    try:
-        text = repr(value)
-    except ValueError:  # an int past Python's digit limit for str()
-        return f"<an integer of more than {4300} digits>"
-    return text if len(text) <= 60 else text[:57] + "..."
+    return repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
 
 
-def _bounds(metadata: list) -> str:
-    low = next((f"{'(' if isinstance(m, annotated_types.Gt) else '['}{m.gt if isinstance(m, annotated_types.Gt) else m.ge}"
-                for m in metadata if isinstance(m, (annotated_types.Gt, annotated_types.Ge))), None)
-    high = next((f"{m.lt if isinstance(m, annotated_types.Lt) else m.le}{')' if isinstance(m, annotated_types.Lt) else ']'}"
-                 for m in metadata if isinstance(m, (annotated_types.Lt, annotated_types.Le))), None)
-    if low and high:
-        return f" in {low}, {high}"
-    if low:
-        return f" {'>' if low[0] == '(' else '>='} {low[1:]}"
-    return f" {'<' if high[-1] == ')' else '<='} {high[:-1]}" if high else ""
+def _near(name: str, choices, prefix: str = "") -> str:
+    near = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean '{prefix}{near[0]}'?)" if near else ""
 
 
-def _accepts(annotation) -> tuple[list[str], set[type]]:
-    """(what is valid, in words; the Python types a value may have) of a field's annotation."""
-    if typing.get_origin(annotation) is Union or type(annotation).__name__ == "UnionType":
-        words, types = [], set()
-        for arg in typing.get_args(annotation):
-            w, t = _accepts(arg)
-            words += w
-            types |= t
-        return words, types
-    if typing.get_origin(annotation) is Annotated:
-        base, *metadata = typing.get_args(annotation)
-        described = next((m.description for m in metadata if getattr(m, "description", None)), None)
-        flat = [c for m in metadata for c in getattr(m, "metadata", [m])]
-        words, types = _accepts(base)
-        return [described or words[0] + _bounds(flat)], types
-    if typing.get_origin(annotation) is Literal:
-        values = typing.get_args(annotation)
-        return [("one of " if len(values) > 1 else "") + ", ".join(map(repr, values))], {type(v) for v in values}
-    return {bool: (["true or false"], {bool}), int: (["an integer"], {int}), float: (["a number"], {int, float}),
-            str: (["a text"], {str}), type(None): (["null"], {type(None)})}[annotation]
-
-
-def _valid(group: str, key: str) -> tuple[str, set[type]]:
-    field = GROUPS[group].model_fields[key]  # pydantic keeps a plain field's constraints apart
-    words, types = _accepts(Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation)
-    return field.description or " or ".join(words), types
-
-
-def _near(name: str, choices) -> str:
-    near = difflib.get_close_matches(str(name), list(choices), n=1)
-    return f" (did you mean '{near[0]}'?)" if near else ""
-
-
-def _problem(group: str, key: str, value: Any) -> str:
-    fields = GROUPS[group].model_fields
-    if key not in fields:
-        near = difflib.get_close_matches(key, list(fields), n=1)
-        return (f"{group}.{key}: unknown key" + (f" (did you mean '{group}.{near[0]}'?)" if near else "")
-                + f"; valid keys: {', '.join(fields)}")
-    valid, types = _valid(group, key)
-    if value is _MISSING:
-        return f"{group}.{key}: missing; add it to params.yaml (valid: {valid})"
-    if type(value) in types or (value is None and type(None) in types):
-        what = "not a valid choice" if valid.startswith("one of") else "out of range"
-        return f"{group}.{key} = {_show(value)} is {what}; valid: {valid}"
-    if isinstance(value, float) and int in types and float not in types:
-        return f"{group}.{key} = {_show(value)} is not an integer; valid: {valid}"
-    kind = "null" if value is None else {bool: "a boolean", str: "text", int: "an integer", float: "a number"}.get(
-        type(value), f"a {type(value).__name__}")
-    hint = ""
-    if isinstance(value, str) and types & {int, float} and _is_number(value):
-        hint = " (quoted in YAML: write the number without quotes)"
-    return f"{group}.{key} = {_show(value)} is {kind}{hint}; valid: {valid}"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-_MISSING = object()
+def _problem(error: dict, raw: dict) -> str:
+    """One line per problem, from pydantic's own error: the key, the value, what is valid."""
+    group, kind = str(error["loc"][0]), error["type"]
+    if group not in GROUPS:
+        return f"unknown group '{group}'{_near(group, GROUPS)}; valid groups: {', '.join(GROUPS)}"
+    keys = GROUPS[group].model_fields
+    if len(error["loc"]) == 1:
+        if kind == "missing":
+            return f"{group}: missing; add the group with its keys {', '.join(keys)}"
+        return f"{group}: expected a mapping of keys, got {_show(raw[group])}"
+    key = f"{group}.{error['loc'][1]}"
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key{_near(str(error['loc'][1]), keys, group + '.')}; valid keys: {', '.join(keys)}"
+    if kind == "missing":
+        return f"{key}: missing; add it to params.yaml (every key is required)"
+    value = error["input"]
+    quoted = isinstance(value, str) and kind in ("int_type", "float_type") and re.fullmatch(
+        r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value.strip())
+    hint = " (quoted in YAML: write the number without quotes)" if quoted else ""
+    return f"{key} = {_show(value)} is invalid{hint}: {error['msg'].removeprefix('Value error, ')}"
 
 
 def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
@@ -214,25 +155,15 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
     try:
         return Params.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors()
-    problems: list[str] = []
-    for error in errors:
-        loc = error["loc"]
-        group = str(loc[0])
-        if group not in GROUPS:
-            problems.append(f"unknown group '{group}'{_near(group, GROUPS)}; valid groups: {', '.join(GROUPS)}")
-        elif len(loc) == 1 and error["type"] == "missing":
-            problems.append(f"{group}: missing; add the group with its keys {', '.join(GROUPS[group].model_fields)}")
-        elif len(loc) == 1:
-            problems.append(f"{group}: expected a mapping of keys, got {_show(raw[group])}")
-        else:
-            values = raw[group]
-            problem = _problem(group, str(loc[1]), values.get(loc[1], _MISSING))
-            if problem not in problems:  # a union reports one error per alternative
-                problems.append(problem)
-    if len(problems) == 1:
-        raise ParamsError(f"{source}: {problems[0]}")
-    raise ParamsError(f"{source}: {len(problems)} invalid parameter(s):\n  - " + "\n  - ".join(problems))
+        problems: dict[tuple, str] = {}
+        for error in exc.errors():  # a union (train.*_op_threads) reports one error per alternative
+            where, line = error["loc"][:2], _problem(error, raw)
+            alternative = line.split(": ", 1)[1].removeprefix("Input should be ")
+            problems[where] = f"{problems[where]} or {alternative}" if where in problems else line
+    lines = list(problems.values())
+    if len(lines) == 1:
+        raise ParamsError(f"{source}: {lines[0]}")
+    raise ParamsError(f"{source}: {len(lines)} invalid parameter(s):\n  - " + "\n  - ".join(lines))
 
 
 class Yaml12FloatLoader(yaml.SafeLoader):
