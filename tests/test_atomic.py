@@ -91,14 +91,6 @@ def test_temporaries_of_a_killed_process_are_removed_by_the_next_stage(in_tmp):
     assert leftovers(in_tmp) == []
 
 
-def test_sibling_temporary_of_a_killed_cross_filesystem_move_is_removed(in_tmp):
-    (in_tmp / ".tmp-0123abcd.a.txt").write_text("half")
-    with StagedOutputs() as out:
-        out.path(in_tmp / "a.txt").write_text("A")
-        out.path(in_tmp / "vectorized").mkdir()
-    assert leftovers(in_tmp) == []
-
-
 def test_same_output_asked_twice_gives_one_temporary_path(in_tmp):
     with StagedOutputs() as out:
         first, second = out.path(in_tmp / "a.txt"), out.path(in_tmp / "a.txt")

@@ -1,15 +1,7 @@
-"""The one inference path: trained models loaded by name, token-id rows -> class probabilities.
-
-evaluate (test metrics), predict (new text), the attention figure and the benchmark all call
-`predict_by_length`, or `predict_with_attention` for the attention weights too. The exported
-SavedModel (newscat.serve.serving) runs the same network on the same ids, in its own graph; the
-tests check that the three agree on the same texts.
-
-Rows are taken in order of length so each batch holds similar lengths; each batch is cut to
-its longest row rounded up to a multiple of LENGTH_STEP (padding is masked, so the same
-probabilities to ~1e-6), and the forward pass is XLA-compiled once per batch shape (a
-handful) and kept for later calls. On 2 CPU cores: ~1.5-2x model.predict once compiled; the
-first call pays ~1 s per shape.
+"""The one inference path, used by evaluate, predict, the attention figure and the benchmark:
+models loaded by name, rows -> class probabilities. Rows go in order of length, each batch cut
+to a LENGTH_STEP multiple of its longest row (padding is masked), the forward pass XLA-compiled
+once per shape: ~1.5-2x model.predict on 2 CPU cores.
 """
 
 from __future__ import annotations

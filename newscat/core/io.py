@@ -17,18 +17,10 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp; what zipfile's 
 
 
 def make_keras_archive_reproducible(path: Path, extra_metadata: dict | None = None) -> None:
-    """Rewrite a .keras zip so the same model gives the same bytes (extra_metadata: keys to add
-    to its metadata.json, e.g. the training run's fingerprint; Keras ignores unknown keys).
-
-    Keras stamps the save time into metadata.json ("date_saved") and into the zip header of
-    model.weights.h5, and writes id() of Python objects (memory addresses) into config.json as
-    "shared_object_id", so an unchanged model would otherwise get a new hash on every save and
-    make DVC rerun everything downstream. The ids only let a loader build an object referenced
-    twice once; the models here share no stateful object through them (only initializers and
-    the immutable dtype policy), so dropping them loads the same model. A model restored from
-    a checkpoint then also saves to the same bytes as one trained in a single run.
-    Entries, their order and compression are kept.
-    """
+    """Rewrite a .keras zip so the same model gives the same bytes (extra_metadata: keys added to
+    its metadata.json). Keras stamps the save time (metadata.json, zip headers) and memory
+    addresses ("shared_object_id" in config.json; our models share no stateful object through
+    them), so an unchanged model would get a new hash on every save and make DVC rerun downstream."""
     with zipfile.ZipFile(path) as zf:
         entries = [(info, zf.read(info)) for info in zf.infolist()]
     with zipfile.ZipFile(path, "w") as zf:

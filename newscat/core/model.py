@@ -22,15 +22,9 @@ MASKED_SCORE = -1e9  # added to scores of padded keys: exp() underflows to exact
 
 @keras.saving.register_keras_serializable(package="newscat")
 class ScaledDotProductSelfAttention(layers.Layer):
-    """softmax(Q Kᵀ / √d) · V with Q = K = V = the layer's input (the RNN's outputs).
-
-    By default no learned projections: the RNN below already learns the representation; the
-    layer only lets every position look at every real (unpadded) position. projections=True
-    adds learned Dense Q, K and V projections (as in the origin notebook; model.attention_projections).
-    Padded positions are masked out of the keys, and the input mask is passed on so the
-    pooling after it skips them too.
-    With return_attention_scores=True it also returns the [batch, query, key] weights.
-    """
+    """softmax(Q Kᵀ / √d) · V with Q = K = V = the RNN's outputs (projections=True: learned Dense
+    Q/K/V, as in the origin notebook). Padded keys are masked out and the mask passed on;
+    return_attention_scores=True also returns the [batch, query, key] weights."""
 
     def __init__(self, return_attention_scores: bool = False, projections: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -68,9 +62,7 @@ class ScaledDotProductSelfAttention(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="newscat")
 class SparseSmoothedCrossentropy(keras.losses.Loss):
-    """Cross-entropy against integer labels, smoothed: the target puts 1 - label_smoothing on
-    the label and spreads label_smoothing evenly over all classes (train.label_smoothing).
-    Keras' SparseCategoricalCrossentropy has no label_smoothing; this keeps the int labels."""
+    """Cross-entropy against integer labels with label smoothing (Keras' sparse loss has none)."""
 
     def __init__(self, label_smoothing: float = 0.0, name: str = "sparse_smoothed_crossentropy", **kwargs):
         super().__init__(name=name, **kwargs)
@@ -87,10 +79,7 @@ class SparseSmoothedCrossentropy(keras.losses.Loss):
 def build_model(cell: str, vocab_size: int, embedding_dim: int, units: int, dropout: float,
                 seed: int = 0, spatial_dropout: float = 0.0,
                 attention_projections: bool = False) -> keras.Model:
-    """An uncompiled attention RNN classifier over int32 token ids of any length.
-
-    spatial_dropout > 0 drops whole embedding channels (the same ones at every position of a
-    text) during training (model.spatial_dropout); attention_projections: learned Q/K/V."""
+    """An uncompiled attention RNN classifier over int32 token ids of any length."""
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
@@ -117,13 +106,8 @@ def model_sizes(model: keras.Model) -> tuple[int, int]:
 
 
 def attention_model(model: keras.Model) -> keras.Model:
-    """A second model, sharing `model`'s layers and weights, that outputs
-    (probabilities, attention weights [batch, query, key]).
-
-    Keras cannot give one layer a second, differently shaped output, so a twin attention layer
-    that also returns its weights, holding a copy of the trained one's projection weights (if
-    any), computes exactly what the trained one does. (Dropout layers are left out: they do
-    nothing at inference.)"""
+    """A twin of `model` sharing its layers, that outputs (probabilities, attention weights):
+    its attention layer also returns its weights and holds the trained one's (if any)."""
     trained = model.get_layer("attention")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = model.get_layer("embedding")(token_ids)

@@ -1,22 +1,10 @@
 """Quiet TensorFlow start-up: stage logs show the project's lines, not TensorFlow's boot chatter.
 
-Since TensorFlow 2.21, `import tensorflow` logs through absl *before* absl's logging is set up,
-so TF_CPP_MIN_LOG_LEVEL does not reach those lines: "WARNING: All log messages before
-absl::InitializeLog() ...", "oneDNN custom operations are on ...", "Could not find cuda
-drivers ...", "This TensorFlow binary is optimized to use available CPU instructions ...", and,
-when TensorFlow first lists devices, "E0000 ... failed call to cuInit" on a machine without a GPU;
-later, at the first masked RNN step, "E0000 ... oneDNN supports DT_BOOL only on platforms with
-AVX-512" (a note: the op falls back to TensorFlow's own kernel).
-
-`import_tensorflow()` (called by the stage runner and the `newscat` command, never on import)
-imports TensorFlow, lists its devices and triggers the oneDNN note, all with file descriptor 2
-sent to a temporary file; then stderr is restored and every captured line that is not start-up noise (see
-`is_start_up_noise`) is written to it again. Nothing after that window is captured. Python
-errors raised by the import propagate as usual. The cuInit error is kept where an NVIDIA
-driver is installed (/proc/driver/nvidia/version exists): there it explains a missing GPU.
-TF_CPP_MIN_LOG_LEVEL defaults to 2, so later C++ INFO/WARNING lines (XLA service, device
-creation) are hidden and C++ ERROR lines are still shown. GPUs are untouched: TensorFlow still
-finds and uses them.
+Since TensorFlow 2.21 `import tensorflow` logs through absl before TF_CPP_MIN_LOG_LEVEL applies
+(absl's preamble, oneDNN and CPU-instruction notes, "failed call to cuInit" without a GPU, and at
+the first masked RNN step a oneDNN DT_BOOL note). `import_tensorflow()` (called by the stage
+runner and the `newscat` command, never on import) runs all of that with file descriptor 2 sent
+to a temporary file, then writes back every captured line that is not start-up noise.
 """
 
 from __future__ import annotations
@@ -37,9 +25,8 @@ NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
 
 
 def is_start_up_noise(line: str, nvidia_driver: bool = False) -> bool:
-    """True for TensorFlow start-up lines: absl's preamble, C++ INFO/WARNING lines, the CPU
-    instructions note, oneDNN's boolean-type note, and the cuInit error where no NVIDIA driver
-    is installed."""
+    """True for TensorFlow start-up lines; the cuInit error is kept where an NVIDIA driver is
+    installed (there it explains a missing GPU)."""
     if line.strip() == ABSL_PREAMBLE or line.startswith(CPU_FEATURES_CONTINUATION):
         return True
     match = GLOG_LINE.match(line)
@@ -53,8 +40,7 @@ def is_start_up_noise(line: str, nvidia_driver: bool = False) -> bool:
 
 @contextmanager
 def start_up_lines_dropped():
-    """Within: file descriptor 2 goes to a temporary file. After: stderr is restored and the
-    captured lines that are not start-up noise are written to it."""
+    """Within: fd 2 goes to a temporary file; after: its lines that are not noise go to stderr."""
     sys.stderr.flush()
     saved = os.dup(2)
     captured = tempfile.TemporaryFile()
@@ -76,10 +62,8 @@ def start_up_lines_dropped():
 
 
 def _log_once_notes_now(tf) -> None:
-    """Makes TensorFlow print, inside the window, a note it logs once per process at the first
-    graph with a boolean tensor (every masked RNN has one): "E... oneDNN supports DT_BOOL only on
-    platforms with AVX-512 ...". A one-op graph in a CPU-only TF1 session: the eager runtime
-    stays uninitialised (thread pools can still be sized) and no GPU is touched."""
+    """TensorFlow's once-per-process oneDNN DT_BOOL note, now: a one-op boolean graph in a
+    CPU-only TF1 session (the eager runtime stays uninitialised, so thread pools can be sized)."""
     graph = tf.Graph()
     with graph.as_default():
         mask = tf.compat.v1.placeholder(tf.bool, [None, None])

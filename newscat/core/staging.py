@@ -1,16 +1,9 @@
-"""All-or-nothing stage outputs, and the scratch folder tmp/ that makes them so.
-
-A stage writes every output to a temporary path and `StagedOutputs` renames them all into
-place only when the stage finishes without an exception, so a failing stage leaves the
-previous outputs untouched and no half-written file behind. The temporaries live in one
-git-ignored scratch folder, tmp/staging/ under the project root (the stage's working
-directory, so on the outputs' filesystem and a rename is atomic), one folder per process,
-locked while it runs. The commit writes its plan (`commit.json`, which temporary goes where)
-into that folder first, then renames: a process killed before the plan is written leaves the
-previous outputs whole, one killed after it leaves a plan that the next stage run in that
-checkout finishes (every output new), so the outputs change together or not at all. A folder
-that cannot be written is found before anything is renamed, and named; so is a full disk.
-Every stage also removes the resume checkpoints (tmp/resume/) that no training will resume.
+"""All-or-nothing stage outputs: each is written to a temporary path in tmp/staging/<process>/
+(git-ignored, under the project root: same filesystem, so a rename is atomic) and renamed into
+place only when the stage succeeds. The commit first writes its plan (commit.json): a process
+killed before it leaves the previous outputs whole, one killed after it leaves a plan that the
+next stage run finishes, so outputs change together or not at all. A read-only folder or a full
+disk is named (the output, never a temporary) before anything is renamed.
 """
 
 from __future__ import annotations
@@ -41,8 +34,6 @@ class StagedOutputs:
         if final in self._pending:  # asked twice: the same temporary path, not a leaked one
             return self._pending[final]
         final.parent.mkdir(parents=True, exist_ok=True)
-        for stale in final.parent.glob(f".tmp-*.{final.name}"):  # a killed cross-filesystem move's
-            _remove(stale)
         tmp = self._folder() / f"{len(self._pending)}-{final.name}"  # keeps the suffix (Keras checks it)
         self._pending[final] = tmp
         return tmp
@@ -92,14 +83,12 @@ class StagedOutputs:
                 _remove_if_empty(self._scratch)
 
     def _named(self, exc: BaseException) -> OSError | None:
-        """The error of a failed write naming the output (never its temporary): write_error."""
         if not self._pending:
             return None
         return write_error(exc, self._output_of(getattr(exc, "filename", None), str(exc)), self._folder())
 
     def _output_of(self, filename: str | None, text: str) -> str:
-        """The output (or the file inside a folder output) that a failed write was writing:
-        the one its error names, else the one whose temporary changed last."""
+        """The output a failed write was writing: the one its error names, else the last changed."""
         for final, tmp in self._pending.items():
             if filename and (str(filename) == str(tmp) or str(filename).startswith(f"{tmp}{os.sep}")):
                 return str(final) + str(filename)[len(str(tmp)):]
@@ -111,9 +100,8 @@ class StagedOutputs:
 
 
 def write_error(exc: BaseException, path: str, folder: Path) -> OSError | None:
-    """`exc`, raised while writing `path` into `folder`, as an OSError naming `path` and the real
-    cause, also where the library lost it (numpy's `[Errno None] None: None` on a full disk, a
-    TensorFlow error that says it only in its text); None if it is no write error."""
+    """`exc`, raised writing `path` into `folder`, as an OSError naming `path` and the cause, also
+    where a library lost it (numpy's `[Errno None]` on a full disk); None if no write error."""
     says_full = "No space left on device" in str(exc)
     if not (isinstance(exc, OSError) or says_full):
         return None
@@ -136,29 +124,25 @@ def _root(scratch: Path) -> Path:
 
 
 def _check_writable(final: Path) -> None:
-    """A PermissionError naming the output if it cannot be replaced (its folder, or the folder
-    itself for a folder output, is read-only), raised before any output is replaced."""
+    """A PermissionError naming the output if a read-only folder keeps it from being replaced."""
     if not os.access(final.parent, os.W_OK | os.X_OK) or (final.is_dir() and not os.access(final, os.W_OK)):
         raise PermissionError(errno.EACCES, "cannot replace it (read-only folder); nothing was replaced",
                               str(final))
 
 
 def _commit(folder: Path) -> None:
-    """Move every output of a written plan into place; a second call after a kill finishes the
-    first (an output already moved is skipped)."""
+    """Move every output of a written plan into place (again after a kill: moved ones are skipped)."""
     root = _root(folder.parent)
     for i, (name, final) in enumerate(json.loads((folder / COMMIT).read_text())):
         tmp, final = folder / name, root / final
         if tmp.exists() or tmp.is_symlink():
             if final.is_dir() and not final.is_symlink():
-                _move(final, folder / f"old-{i}")
-            _move(tmp, final)
+                os.replace(final, folder / f"old-{i}")
+            os.replace(tmp, final)
 
 
 def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
-    """Delete the staging folders of processes that died before they could (killed stages):
-    those whose lock file no process holds, or that have none. A folder holding a commit plan
-    is committed first."""
+    """Delete the staging folders of dead processes (no live lock), committing a written plan first."""
     scratch = Path(scratch)
     if not scratch.is_dir():
         return
@@ -182,13 +166,9 @@ def remove_dead_staging(scratch: Path = STAGING_DIR) -> None:
 
 
 def remove_superseded_checkpoints(root: Path = CHECKPOINT_ROOT) -> None:
-    """Delete a cell's resume checkpoints once a model was put in place after them that is not
-    their own run's end: DVC restored the stage's outputs (run cache, checkout) without running
-    it, or another run's. Every stage runs this first, so such a checkpoint lasts until the next
-    command of the project, not until the next training. Kept: one whose training had ended and
-    whose outputs were put in place by finishing its killed commit (its model carries its run
-    id): the training's next run resumes it and trains no epoch again. (A DVC cache linked by
-    hardlink or symlink keeps the cache file's time: then the cell's next training removes it.)"""
+    """Delete a cell's resume checkpoints once a model not of their run's end was put in place
+    after them (DVC's run cache or checkout, another run). Kept: a finished run whose killed
+    commit was completed (the model carries its run id), so its next run trains no epoch again."""
     for cell_dir in sorted(Path(root).glob("train_*")):
         model = keras_model_path(cell_dir.name.removeprefix("train_"))
         saved = [p.stat().st_mtime for p in cell_dir.rglob("*") if p.is_file() and p.suffix != ".lock"]
@@ -241,16 +221,3 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists() or path.is_symlink():
         path.unlink()
-
-
-def _move(src: Path, dest: Path) -> None:
-    """Atomic rename; across filesystems (an unusual checkout), copy next to dest, then rename."""
-    try:
-        os.replace(src, dest)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        near = dest.with_name(f".tmp-{uuid.uuid4().hex[:8]}.{dest.name}")
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, near)
-        os.replace(near, dest)
-        _remove(src)

@@ -1,11 +1,6 @@
-"""Raw AG News input (stage download): the original CSV layout or TFDS, validated row by row.
-
-Not to be confused with newscat.core.datasets, which reads the pipeline's own intermediate files
-(data/clean, data/vectorized) written by later stages.
-
-Rows come out as (label, title, description) with label 0 World, 1 Sports, 2 Business,
-3 Sci/Tech. Bad rows are reported as file:line and reason; the caller decides (via
-`data.on_bad_rows`) whether that stops the run or the rows are skipped and counted.
+"""Raw AG News input (stage download): the original CSV layout or TFDS, validated row by row,
+as (label 0-3, title, description). Bad rows are reported as file:line and reason; with
+`data.on_bad_rows` they stop the run or are skipped and counted.
 """
 
 from __future__ import annotations
@@ -27,12 +22,8 @@ MAX_LISTED = 20  # problems spelled out before the rest are only counted
 
 @dataclass
 class Problems:
-    """Bad rows found while reading, and how many rows each split had.
-
-    `items` are 'file:line: reason' strings (a line range 'file:first-last' when one bad record
-    spans several lines); `skipped` the same as {split, where, reason}; `counts[split]` holds
-    `read` (records the file delimited), `kept` and `skipped`, so that read = kept + skipped.
-    """
+    """Bad rows ('file:line: reason', also as {split, where, reason}) and per-split counts
+    read = kept + skipped."""
 
     items: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
@@ -78,8 +69,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _file_bytes(path: Path) -> bytes:
-    """The file's bytes, decompressed if it is gzip: by its .gz name or by its first two bytes
-    (a gzip file saved as train.csv is read, not parsed as text into zero rows)."""
+    """The file's bytes, decompressed if gzip (by its .gz name or its first two bytes)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -94,8 +84,7 @@ def _file_bytes(path: Path) -> bytes:
 
 
 def _decoded_lines(data: bytes, bad_lines: set[int]) -> Iterator[str]:
-    """UTF-8 lines split at LF, CRLF or a lone CR (old Mac files); a leading BOM dropped. A line
-    that is not valid UTF-8 is noted in bad_lines and passed on replaced."""
+    """UTF-8 lines (LF, CRLF or CR), a BOM dropped; undecodable lines noted in bad_lines, replaced."""
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
     for lineno, raw in enumerate(data.splitlines(keepends=True), start=1):
@@ -111,12 +100,8 @@ def _lines(first: int, last: int) -> str:
 
 
 def read_ag_news_csv(path: Path, problems: Problems, split: str | None = None) -> list[Row]:
-    """Rows of one original ag_news_csv file (plain or .gz); bad rows go to `problems`.
-
-    Every record the CSV format delimits is counted as read, then kept or skipped: a record
-    that breaks the format (an unterminated quote swallows the lines up to its closing quote
-    or the end of the file) is reported with the whole line range it covered.
-    """
+    """Rows of one original ag_news_csv file (plain or .gz); every record is counted as read and
+    then kept or skipped (into `problems`, with the whole line range a broken record covered)."""
     split = split or path.name.split(".")[0]
     problems.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
     rows: list[Row] = []
@@ -188,8 +173,8 @@ def load_csv_splits(csv_dir: str | Path) -> tuple[dict[str, list[Row]], Problems
 
 
 def account_for_rows(splits: dict[str, list[Row]], problems: Problems, on_bad_rows: str) -> dict:
-    """Stop on bad rows (on_bad_rows: error) or on a split left empty; else the download report's
-    account of every row (read = kept + skipped per split, the first skipped rows listed)."""
+    """Stop on bad rows (on_bad_rows: error), an empty split or a class missing from test; else
+    the download report's account of every row."""
     if problems.items and on_bad_rows == "error":
         raise PipelineError(problems.summary() + "\n(set data.on_bad_rows: skip to drop them)")
     for split in SPLITS:

@@ -1,18 +1,9 @@
-"""Text cleaning: one TensorFlow function, `standardize`, the only definition.
-
-The clean stage runs it (`clean_texts`) and writes its output, which the vocabulary, the word
-clouds and the TF-IDF baseline read; predict runs it on new text; and the exported raw-string
-model holds it as its TextVectorization layer's `standardize` (the keras-io pattern), so
-training and serving tokenize with the same ops, by construction. Steps:
-1. lowercase (TensorFlow's Unicode tables);
-2. decode AG News escape artifacts (`#36;` -> `$`, `quot;`, `&lt;b&gt;`, ...), then drop HTML
-   tags and the backslashes that stand for line breaks (ARTIFACTS, in order);
-3. everything that is not a letter or a combining mark (punctuation, digits, `_`, symbols)
-   becomes a space;
-4. drop NLTK's English stopwords. Contractions split at step 3 ("company's" -> "company s")
-   leave fragments (s, t, don, ll, ...) that NLTK's list already contains;
-5. cut every token to MAX_TOKEN_CHARS characters, so one absurd "word" (a 1 MB run of letters)
-   costs the vocabulary no more than an ordinary one.
+"""Text cleaning: one TensorFlow function, `standardize`, the only definition. The clean stage
+runs it (its output feeds the vocabulary, word clouds and baseline), predict runs it, and the
+exported raw-string model keeps it as TextVectorization's `standardize` (the keras-io pattern).
+Steps: lowercase; decode AG News escape artifacts and drop HTML tags (ARTIFACTS, in order); all
+but letters and combining marks become spaces; drop NLTK's English stopwords (which hold the
+fragments of split contractions: s, t, don, ...); cut tokens to MAX_TOKEN_CHARS characters.
 """
 
 from __future__ import annotations
@@ -44,14 +35,11 @@ NON_LETTERS = r"[^\pL\pM]+"  # anything but a letter or a combining mark (accent
 BATCH = 8192  # texts per call of standardize in clean_texts
 MAX_TOKEN_CHARS = 50  # longer than any English word; the bundled sample's longest token has 20
 
-# NLTK's English stopword list (179 words), shipped in NLTK's corpus layout: cleaning never
-# downloads and gives the same tokens on every machine (a DVC dependency of clean and export).
-STOPWORDS_ROOT = NLTK_DATA  # relative to the project root, where every stage runs
+STOPWORDS_ROOT = NLTK_DATA  # shipped in NLTK's layout: never downloaded, the same everywhere
 
 
 def read_stopwords(root: Path = STOPWORDS_ROOT, language: str = "english") -> frozenset[str]:
-    """The `language` list of the stopwords corpus under `root` (NLTK's layout), read with
-    NLTK's corpus reader; neither NLTK_DATA nor nltk.download is involved."""
+    """The `language` stopword list under `root`, read with NLTK's corpus reader (no download)."""
     import nltk.data
     from nltk.corpus.reader import WordListCorpusReader
 
@@ -70,8 +58,7 @@ def read_stopwords(root: Path = STOPWORDS_ROOT, language: str = "english") -> fr
 
 
 def _drop_group_other_write(path: Path) -> None:
-    """NLTK refuses data files that group or others may write; a clone made under umask 002
-    checks ours out as 664. Our own file: take the bits away (git records only 644/755)."""
+    """NLTK refuses group/other-writable data files (a clone under umask 002): drop those bits."""
     import stat
 
     st = path.stat()
@@ -92,9 +79,8 @@ def stopword_pattern(stopwords: frozenset[str]) -> str:
 
 
 def standardize(texts, stopwords: frozenset[str] | None = None):
-    """tf.string tensor of raw texts -> the same shape of cleaned texts (space-separated tokens,
-    possibly empty). Pure TensorFlow ops: it runs eagerly, in a tf.data pipeline, or as
-    TextVectorization's `standardize` inside a SavedModel."""
+    """tf.string raw texts -> cleaned texts (space-separated tokens, maybe empty), same shape;
+    TensorFlow ops only: eager, in tf.data, or inside a SavedModel."""
     import tensorflow as tf
 
     # ICU's lowercasing stops at a NUL byte (a C string): NULs become spaces first.
@@ -110,8 +96,7 @@ def standardize(texts, stopwords: frozenset[str] | None = None):
 
 
 def clean_texts(texts: Iterable[str], stopwords: frozenset[str] | None = None) -> list[str]:
-    """Python strings in, cleaned Python strings out: `standardize` on BATCH texts at a time,
-    batches cleaned in parallel by tf.data (in order), one per core."""
+    """Python strings in, cleaned ones out: `standardize` on batches, in parallel, in order."""
     import numpy as np
     import tensorflow as tf
 

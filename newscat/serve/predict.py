@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from newscat.core.errors import UsageError, run_stage
+from newscat.core.errors import PipelineError, UsageError, run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
 from newscat.core.io import require_file
 from newscat.core.params import load_params
@@ -106,12 +106,26 @@ def read_texts(args) -> tuple[list[str], list[int]]:
     return [text for text, _ in pairs], [replaced for _, replaced in pairs]
 
 
-def main(argv: list[str] | None = None, project_option: bool = False, root: Path = Path(".")) -> None:
-    """Classify the texts argv names with the models of the project at root."""
+PROJECT_FILES = ("dvc.yaml", "params.yaml")  # what makes a folder a newscat project
+
+
+def project_root(path: str | Path) -> Path:
+    """The project folder as an absolute path; a PipelineError naming it if it is not one."""
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise PipelineError(f"--project {path}: no such directory ({root})")
+    missing = [name for name in PROJECT_FILES if not (root / name).is_file()]
+    if missing:
+        raise PipelineError(f"{root} is not a newscat project: no {' or '.join(missing)} there; run the command "
+                            "in the project folder (a clone of the repository, with models trained by `dvc repro`) "
+                            "or pass --project PATH")
+    return root
+
+
+def main(argv: list[str] | None = None, root: Path = Path(".")) -> None:
+    """Classify the texts argv names with the models of the project at root (or --project)."""
     parser = argparse.ArgumentParser(prog="newscat predict", description="Classify news texts into World, Sports, Business, Sci/Tech.")
-    if project_option:  # handled by the `newscat` command (newscat.serve.cli), listed in its help
-        parser.add_argument("--project", default=".",
-                            help="the project folder holding params.yaml and models/ (default: current directory)")
+    parser.add_argument("--project", help="the project folder holding params.yaml and models/ (default: current directory)")
     parser.add_argument("texts", nargs="*", help="texts to classify (else --file or stdin)")
     parser.add_argument("--file", help="a file with one text per line")
     parser.add_argument("--model", choices=(*MODELS, ENSEMBLE),
@@ -119,6 +133,17 @@ def main(argv: list[str] | None = None, project_option: bool = False, root: Path
                              "probabilities); default: model.cell in params.yaml")
     parser.add_argument("--json", action="store_true", help="one JSON object per text")
     args = parser.parse_args(argv)  # before params.yaml is read: --help works anywhere
+    if args.project is None:
+        return classify(args, root)
+    root = project_root(args.project)
+    try:
+        classify(args, root)
+    except PipelineError as exc:
+        exc.args = (f"{exc} (project: {root})",)  # same type, so UsageError keeps exit status 2
+        raise
+
+
+def classify(args, root: Path) -> None:
     params = load_params(root / PARAMS_FILE)
     args.model = args.model or params.model.cell
     if hasattr(sys.stdout, "reconfigure"):  # a real stream (not a test's StringIO)

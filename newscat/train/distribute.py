@@ -16,19 +16,10 @@ from newscat.core.errors import PipelineError
 
 
 class KerasMultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-    """MultiWorkerMirroredStrategy that Keras 3's fit can use (keras-team/keras#20585); as is,
-    fit fails twice under it (Keras 3.15, TensorFlow 2.21), both times in the strategy's reduce:
-
-    1. Before the first step fit builds the model from one data batch, which it gets from
-       reduce("MEAN", <the (x, y) batch>): a *nested* value, and TensorFlow's reduce takes one.
-       Here a nested value gives this worker's own value of each leaf: the batch is only traced
-       for its shapes and dtypes (and the workers' shares of a batch may differ in shape, which
-       a collective could not reduce anyway).
-    2. At each step's end fit averages the logs (loss, accuracy: scalars) over the workers with
-       reduce("MEAN", value, axis=0), and a scalar has no axis 0. Here a scalar is averaged
-       across the replicas only (axis=None): every worker gets the same logs, so EarlyStopping
-       stops all of them at the same epoch.
-    Everything else is reduced by TensorFlow as before."""
+    """MultiWorkerMirroredStrategy that Keras 3's fit can use (keras-team/keras#20585). fit's two
+    failing reduces (Keras 3.15, TF 2.21): a nested (x, y) batch, reduced only to trace the model,
+    gives this worker's own leaves; a scalar log reduced on axis 0 is averaged with axis=None, so
+    every worker gets the same logs and EarlyStopping stops all at one epoch."""
 
     def reduce(self, reduce_op, value, axis):
         if tf.nest.is_nested(value):
@@ -52,9 +43,7 @@ def strategy_for(distribute: str) -> tf.distribute.Strategy:
 
 
 def is_chief() -> bool:
-    """Whether this process writes the outputs. Under multi_worker every worker trains and must
-    take part in saving, but only the chief (task type chief, or worker 0 when the cluster has
-    no chief) keeps what it saves; with no TF_CONFIG the one process is the chief."""
+    """Whether this process keeps the outputs: the chief, worker 0 without one, or no TF_CONFIG."""
     config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     task = config.get("task", {})
     if not task:
@@ -65,16 +54,13 @@ def is_chief() -> bool:
 
 
 def worker_name() -> str:
-    """This process's task in TF_CONFIG (e.g. worker-1), worker-0 without TF_CONFIG: the name
-    of its own checkpoint folder, so workers sharing a disk never overwrite each other's."""
+    """This process's task in TF_CONFIG (e.g. worker-1; worker-0 without): its checkpoint folder."""
     task = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task", {})
     return f"{task.get('type', 'worker')}-{int(task.get('index', 0))}" if task else "worker-0"
 
 
 def same_on_every_worker(strategy: tf.distribute.Strategy, value: int) -> bool:
-    """Whether every worker passes the same value (e.g. the epoch it would resume after); one
-    collective under multi_worker, trivially true otherwise. n * sum(v^2) == sum(v)^2 holds
-    only when all v are equal (all small integers: exact in float32)."""
+    """Whether every worker passes the same small integer: n * sum(v^2) == sum(v)^2 (one collective)."""
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return True
     local = tf.constant([float(value), float(value) ** 2, 1.0])

@@ -1,14 +1,10 @@
 """Resume an interrupted training at its last completed epoch, with the same end result.
 
-After each epoch `EpochCheckpoint` saves, atomically, into a scratch folder outside DVC's
-outputs (tmp/resume/train_<cell>/worker-<i>): the model with its optimizer state, the
-EarlyStopping state, its best weights and every epoch's logs. A checkpoint is resumed only by
-the same run: `run_identity` records the cell, the params, the data, the content of every
-source file training runs (newscat/core, newscat/train and stages/train.py: the stage's
-DVC code deps) and the TensorFlow and Keras versions. Any difference is named in one line
-and the checkpoint discarded. Dropout's random stream is re-seeded from (seed, epoch) at
-every epoch start, and the input order is already a function of (seed, epoch)
-(newscat.train.training), so a resumed run repeats the same arithmetic.
+After each epoch `EpochCheckpoint` saves atomically to tmp/resume/train_<cell>/worker-<i>: the
+model with its optimizer, EarlyStopping's state and best weights, and every epoch's logs. Only
+the same run resumes it (`run_identity`: cell, params, data, training code, TF/Keras versions);
+any difference is named and the checkpoint discarded. Dropout and input order are functions of
+(seed, epoch), so a resumed run repeats the same arithmetic.
 """
 
 from __future__ import annotations
@@ -174,8 +170,7 @@ def read_state(directory: Path) -> dict | None:
 
 
 def load_checkpoint(directory: Path, identity: dict) -> tuple[keras.Model, dict] | None:
-    """(model with optimizer, state) saved by EpochCheckpoint for this same run, else None
-    (a checkpoint of another run is deleted, saying why)."""
+    """(model with optimizer, state) of this same run, else None (another run's is deleted, saying why)."""
     directory = Path(directory)
     state = read_state(directory)
     if state is None:
@@ -199,9 +194,7 @@ _CLAIMED: dict[Path, object] = {}  # checkpoint folder -> its lock file, held by
 
 
 def claim_checkpoint(directory: Path) -> None:
-    """Lock a checkpoint folder for this process (released when it exits, however): two
-    trainings of one cell and worker in one checkout would overwrite each other's checkpoint,
-    and a training starting elsewhere must not delete a checkpoint that is being written."""
+    """Lock a checkpoint folder for this process (released when it exits, however it exits)."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     lock = open(directory.with_name(directory.name + ".lock"), "w")
@@ -219,8 +212,7 @@ def _in_use_elsewhere(directory: Path) -> bool:
 
 
 def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
-    """Delete a checkpoint; its lock too unless this process holds it and keeps it (it will
-    write a new checkpoint there)."""
+    """Delete a checkpoint; its lock too unless this process keeps its claim."""
     directory = Path(directory)
     for path in (directory, directory.with_name(directory.name + ".old"),
                  directory.with_name(directory.name + ".tmp")):
@@ -239,9 +231,7 @@ def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
 
 
 def remove_stale_checkpoints(identities: dict[str, dict], root: Path = CHECKPOINT_ROOT) -> None:
-    """Delete every checkpoint no training will resume: one of another run than its cell's
-    current one (identities). One whose model was put in place after it is removed by every
-    stage (newscat.core.staging.remove_superseded_checkpoints)."""
+    """Delete every checkpoint of another run than its cell's current one (identities)."""
     root = Path(root)
     if not root.is_dir():
         return

@@ -1,9 +1,5 @@
-"""Training input pipelines, evaluation batches and the compile settings of the attention RNNs
-(the training loop itself is newscat.train.fit).
-
-Determinism: `keras.utils.set_random_seed` + op determinism, and the shuffle order of epoch e
-is a pure function of (seed, e) (stateless shuffle), not of how many epochs this process has
-already run, so a run resumed at epoch e sees exactly the batches an uninterrupted run sees.
+"""Input pipelines, thread pools and compile settings of the attention RNNs (the loop: fit.py).
+Epoch e's batches are a pure function of (seed, e), so a resumed run sees the same batches.
 """
 
 from __future__ import annotations
@@ -22,18 +18,13 @@ VAL_BATCH = 1024  # evaluation batch: no gradients, so bigger batches are only f
 # trimming each batch to its longest row removes most padding: ~1.6-2x fewer RNN time steps.
 BUCKET_BATCHES = 16
 
-# Fixed input-pipeline sizes instead of tf.data AUTOTUNE: the input work (a gather and a trim
-# per batch) is tiny next to a training step, and with AUTOTUNE on, deleting the finished
-# iterator at the end of model.fit sometimes blocked for ~40 s (the autotuner's sleeping
-# thread), once per training.
+# Fixed sizes, not AUTOTUNE: with it, deleting fit's finished iterator sometimes blocked ~40 s.
 PARALLEL_CALLS = 2
 PREFETCH_BATCHES = 2
 NO_AUTOTUNE = tf.data.Options()
 NO_AUTOTUNE.autotune.enabled = False
-# Under train.distribute: multi_worker every worker runs the same (seeded) pipeline and
-# tf.distribute splits each global batch into one share per replica: DATA sharding (explicit,
-# not AUTO's silent fall-back from FILE) keeps each worker's own shares, so every row is
-# trained on once per epoch across the workers (tests/test_multi_worker.py checks it).
+# multi_worker: every worker runs the same seeded pipeline; DATA sharding keeps each worker's
+# share of every global batch, so each row is trained on once per epoch across the workers.
 NO_AUTOTUNE.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 
 
@@ -46,14 +37,8 @@ def trim_padding(x, y):
 def epoch_batches(lengths: tf.Tensor, batch_size: int, seed: int, epoch,
                   bucket_batches: int = 0) -> tf.data.Dataset:
     """Row indices of epoch `epoch`, one vector per batch: a pure function of (seed, epoch).
-
-    The rows are shuffled with the stateless seed (seed, epoch). With bucket_batches > 0,
-    that order is cut into windows of bucket_batches * batch_size rows, each window is
-    sorted by row length (stable sort), cut into batches, and the epoch's batches are
-    shuffled again (seed folded from (seed, epoch)). A batch then holds rows of similar
-    length, so trimming it to its longest row removes most of the padding, while which rows
-    meet in a batch is still drawn afresh every epoch.
-    """
+    With bucket_batches > 0 the shuffled rows are sorted by length within windows of that many
+    batches and the batches shuffled again: similar lengths meet, so trimming removes padding."""
     n = int(lengths.shape[0])
     pair = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
     order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=pair)
@@ -107,13 +92,9 @@ def available_cores() -> int:
 
 
 def resolve_threads(intra_op: int | str, inter_op: int | str, cores: int | None = None) -> tuple[int, int]:
-    """train.*_op_threads -> pool sizes for TensorFlow (0: its default, one thread per core).
-
-    auto: on <= 2 cores, 1 intra-op and 2 inter-op threads: each op on one core and two ops at
-    a time, so the forward and backward RNNs of the bidirectional layer run side by side
-    (~12% faster per epoch than TensorFlow's default on 2 cores, README "Speed"). On more
-    cores TensorFlow's default: its inter-op pool already runs both directions at once, and
-    each op's intra-op pool then has every core instead of one."""
+    """train.*_op_threads -> TensorFlow pool sizes (0: its default). auto: on <= 2 cores 1 intra-op
+    and 2 inter-op threads, so the two RNN directions run side by side (~12% faster there);
+    on more cores TensorFlow's default."""
     cores = available_cores() if cores is None else cores
     small = cores <= 2
     intra = (1 if small else 0) if intra_op == "auto" else int(intra_op)
@@ -122,9 +103,7 @@ def resolve_threads(intra_op: int | str, inter_op: int | str, cores: int | None 
 
 
 def use_threads(intra_op: int | str, inter_op: int | str) -> tuple[int, int]:
-    """Size TensorFlow's CPU thread pools (`auto` or a number, see resolve_threads; 0: its
-    default) and return the sizes set. Only a process that has not run any TensorFlow op yet
-    can change them; later calls with other sizes keep the first and warn."""
+    """Size TensorFlow's CPU thread pools (resolve_threads) before its first op; later: a warning."""
     intra, inter = resolve_threads(intra_op, inter_op)
     try:
         tf.config.threading.set_intra_op_parallelism_threads(intra)
@@ -151,10 +130,8 @@ def ema_momentum(horizon_epochs: float, steps_per_epoch: int) -> float:
 
 
 def compile_model(model, learning_rate: float, levers=None, steps_per_epoch: int | None = None) -> None:
-    """Adam and cross-entropy; `levers` (the train params group, or anything with the same
-    fields; None: all off) adds train.use_ema / ema_epochs, label_smoothing, weight_decay
-    (AdamW) and lr_schedule ('cosine' decays to 0 over epochs x steps per epoch). Both the
-    average's horizon and the schedule are counted in epochs: they need steps_per_epoch."""
+    """Adam and cross-entropy, with the train group's levers (None: all off): use_ema/ema_epochs,
+    label_smoothing, weight_decay (AdamW), lr_schedule; both counted in epochs (steps_per_epoch)."""
     import keras
 
     from newscat.core.model import SparseSmoothedCrossentropy
@@ -175,12 +152,8 @@ def compile_model(model, learning_rate: float, levers=None, steps_per_epoch: int
 
 
 def lever_callbacks(levers) -> list:
-    """Callbacks the levers need, to go *before* EarlyStopping in the callback list.
-
-    use_ema: validate with the averaged weights and hand those to EarlyStopping at every
-    epoch end, so early stopping judges, and restores, the averaged weights. Between an epoch's
-    end and the next one's start the model holds the averaged weights and the optimizer the
-    raw ones (newscat.train.resume.EpochCheckpoint swaps the raw ones back in to save)."""
+    """Callbacks to go before EarlyStopping. use_ema: validate with the averaged weights, so early
+    stopping judges and restores them (between epochs the model holds them, the optimizer the raw ones)."""
     import keras
 
     return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if getattr(levers, "use_ema", False) else []
