@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from ruamel.yaml import YAML, YAMLError
 
 from newscat.core.errors import PipelineError
 from newscat.core.registry import PARAMS_FILE, RNN_CELLS
@@ -166,23 +166,9 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
     raise ParamsError(f"{source}: {len(lines)} invalid parameter(s):\n  - " + "\n  - ".join(lines))
 
 
-class Yaml12FloatLoader(yaml.SafeLoader):
-    """PyYAML's safe loader (YAML 1.1) plus YAML 1.2's float syntax: `1e-05` and `1e+30` are
-    numbers, as for DVC (ruamel.yaml), which writes small `-S` values that way."""
-
-
-Yaml12FloatLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-                  |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-                  |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-                  |[-+]?\.(?:inf|Inf|INF)
-                  |\.(?:nan|NaN|NAN))$""", re.X),
-    list("-+0123456789."))
-
-
 def read_yaml(text: str):
-    return yaml.load(text, Loader=Yaml12FloatLoader)
+    """YAML 1.2, read as DVC reads params.yaml (ruamel.yaml): `1e-05`, as `-S` writes it, is a number."""
+    return YAML(typ="safe", pure=True).load(text)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
@@ -195,7 +181,7 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
     except UnicodeDecodeError as exc:
         raise ParamsError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
                           "save it as UTF-8") from None
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise ParamsError(f"{path}: a value YAML cannot read as a number ({exc})") from None

@@ -1,11 +1,6 @@
-"""The vocabulary and its token ids, shared by every part that reads or writes ids.
-
-Id PAD_ID (0) is padding and id OOV_ID (1) is [UNK]: RESERVED_TOKENS (2) ids before the words.
-models/vocab.txt holds the words from id RESERVED_TOKENS on, one per line; rows are padded at
-the end. The train stage records the SHA-256 of the vocabulary it trained with in the saved
-model's metadata (VOCAB_KEY); evaluate, predict and export refuse another one
-(`check_vocabulary`): token ids are positions in that file, so another vocabulary would
-silently feed the model the wrong words.
+"""The vocabulary and its token ids: 0 is padding (at the end of a row), 1 is [UNK], the words of
+models/vocab.txt follow. A trained model records the file's SHA-256 (VOCAB_KEY); evaluate, predict
+and export refuse another (`check_vocabulary`), which would silently feed it the wrong words.
 """
 
 from __future__ import annotations
@@ -60,8 +55,7 @@ def vocabulary_sha256(vocab_file: Path = VOCAB_FILE) -> str:
 
 
 def check_vocabulary(cell: str, root: Path = Path(".")) -> None:
-    """Refuse a vocabulary file other than the one the cell's model was trained with (in the
-    project at root)."""
+    """Refuse a vocabulary other than the one the cell's model (in the project at root) trained with."""
     hint = f"run `dvc repro {STAGE_OF[cell]}`"
     vocab_file = root / VOCAB_FILE
     model_file = require_file(root / keras_model_path(cell), hint)

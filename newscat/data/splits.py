@@ -1,13 +1,9 @@
-"""Cleaned splits you can trust: train/validation/test from the raw tables, checked and deduplicated.
+"""Train/validation/test from the raw tables, checked and deduplicated on the cleaned text.
 
-- Every split must keep rows, and train must hold every class often enough for a validation
-  row per class; otherwise one message gives the rows per class and what would be valid.
-- Duplicates are judged on the text the models read (the cleaned text). They are counted
-  (inside train, and between train and test) and kept on one side of the train/validation
-  split: the split is stratified by class over distinct texts, not over rows.
-- With `data.drop_test_overlap`, train rows whose cleaned text is also a test text are dropped
-  (counted). Only the test *texts* are compared for this; test labels are not looked at, and
-  the test split itself is never changed or used to fit anything.
+Every class needs a validation row (else one message with the counts and what is valid).
+Duplicates are counted and kept on one side of the train/validation split (stratified over
+distinct texts). With `data.drop_test_overlap` train rows whose text is also a test text are
+dropped; test labels are never looked at and the test split is never changed.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""What the model reads: tokens shaded by the self-attention weight they receive.
-
-The attention layer gives, per text, a [query, key] matrix of weights (each query row sums
-to 1, padded keys get exactly 0). A token's score is the weight it receives as a key,
-averaged over the real query positions only (padded queries also get a row of weights, but
-nothing downstream uses them: the pooling is masked), so the scores of a text sum to 1.
+"""What the model reads: tokens shaded by the self-attention weight they receive as a key,
+averaged over the text's real query positions (the scores of a text sum to 1).
 """
 
 from __future__ import annotations
@@ -29,8 +25,7 @@ def received_attention(weights: np.ndarray, ids: np.ndarray) -> list[np.ndarray]
 
 
 def select_examples(y_true: np.ndarray, y_pred: np.ndarray, per_class: int = 2, seed: int = 0) -> list[int]:
-    """Row indices, `per_class` per true class in class order: a correct and a wrong
-    prediction when the class has both, otherwise whatever it has. Same seed, same rows."""
+    """Row indices, `per_class` per true class: a right and a wrong prediction where both exist (seeded)."""
     rng = np.random.default_rng(seed)
     chosen = []
     for klass in range(len(CLASS_NAMES)):
@@ -67,8 +62,7 @@ def read_tokens(text: str, ids: np.ndarray, vocabulary: list[str]) -> tuple[list
 
 def explain_examples(model, x: np.ndarray, y: np.ndarray, predicted: np.ndarray, texts: Sequence[str],
                      vocabulary: list[str], seed: int = 0) -> list[Example]:
-    """Two rows per class (seeded), with the attention each token received under `model`,
-    read from a twin Keras model that shares the trained layers (newscat.core.inference)."""
+    """Two rows per class (seeded), with the attention each token received under `model`."""
     from newscat.core.inference import predict_with_attention
 
     chosen = select_examples(y, predicted, per_class=2, seed=seed)
@@ -101,8 +95,8 @@ def _lines(tokens: Sequence[str], columns: int) -> list[list[tuple[int, int]]]:
 
 
 def attention_figure(examples: Sequence[Example], model_name: str, path: Path) -> None:
-    """One row per example: its tokens on a background coloured by attention received,
-    as a multiple of the uniform share 1/n (white: 1, red: more, blue: less), one scale for all."""
+    """One row per example: tokens on a background coloured by attention received, as a multiple
+    of the uniform share 1/n (white: 1, red: more, blue: less)."""
     import matplotlib.pyplot as plt
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable

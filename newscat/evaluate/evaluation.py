@@ -59,12 +59,8 @@ def confusion_matrix_figure(y_true: np.ndarray, y_pred: np.ndarray, title: str, 
 
 
 def headline_metrics(scores: dict[str, dict], headline: str) -> dict:
-    """The few numbers people compare across experiments (the one DVC metrics file, so
-    `dvc exp show` stays narrow): the headline model's test accuracy and macro F1, and each
-    model's test accuracy as `<model>_acc` (flat and short: `dvc exp show` prints one column
-    per key, its name as wide as the key path). Numbers only, so `dvc exp diff` diffs each;
-    which model is the headline is the param model.cell. Per-class figures and the rest stay
-    in metrics/<model>.json."""
+    """The one DVC metrics file, flat and short so `dvc exp show` stays narrow: the headline's
+    accuracy and macro F1, and `<model>_acc` for each model (the rest: metrics/<model>.json)."""
     return {"accuracy": scores[headline]["accuracy"],
             "macro_f1": scores[headline]["macro"]["f1"],
             **{f"{name}_acc": s["accuracy"] for name, s in scores.items()}}
@@ -83,15 +79,13 @@ def read_dvclive_series(live_dir: Path, split: str, metric: str) -> tuple[list[i
 
 
 def kept_epoch(live_dir: Path) -> int:
-    """The epoch (from 1) whose weights training kept: EarlyStopping(restore_best_weights) keeps
-    the first epoch with the lowest validation loss."""
+    """The epoch (from 1) EarlyStopping kept: the first with the lowest validation loss."""
     epochs, losses = read_dvclive_series(live_dir, "eval", "loss")
     return epochs[int(np.argmin(losses))]
 
 
 def write_training_curves(path: Path, live_dirs: dict[str, Path]) -> None:
-    """One CSV of every model's per-epoch loss and accuracy (epoch from 1; model display name;
-    split train/validation): the data of dvc.yaml's two training-curve plots."""
+    """Every model's per-epoch loss and accuracy, train and validation: dvc.yaml's curve plots' data."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["model", "split", "epoch", *CURVE_METRICS])
@@ -104,8 +98,7 @@ def write_training_curves(path: Path, live_dirs: dict[str, Path]) -> None:
 
 
 def history_figure(live_dir: Path, title: str, path: Path) -> None:
-    """Accuracy and loss per epoch, train vs validation, side by side; a dashed line marks the
-    epoch whose weights were kept."""
+    """Accuracy and loss per epoch, train vs validation; a dashed line marks the kept epoch."""
     kept = kept_epoch(live_dir)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, metric in zip(axes, ("accuracy", "loss")):

@@ -1,10 +1,8 @@
-"""Classify new text with a trained model: `python -m newscat.serve.predict "some headline" ...`.
+"""Classify new text: `python -m newscat.serve.predict "some headline" ...` (or --file, or stdin).
 
-Texts come from the arguments, from --file (one per line) or from stdin. The very same
-cleaning (newscat.data.text) and vocabulary (models/vocab.txt, checked against the hash stored with
-the model) as training are applied. Each answer carries its probability and flags: no known
-word (a guess from the empty input), mostly unknown words, unsure (probabilities close to
-uniform); thresholds below. An empty line is skipped. No input at all: exit status 2.
+Training's cleaning and vocabulary (checked against the model's hash) are applied. Each answer
+carries its probability and flags (no known word, mostly unknown words, unsure); an empty line
+is skipped; no input at all: exit status 2.
 """
 
 from __future__ import annotations
@@ -43,8 +41,7 @@ def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int, 
 
 def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")
                        ) -> list[tuple[int, int]]:
-    """Per cleaned text, (known, read): how many of the tokens the model reads are in its
-    vocabulary, and how many it reads (0 known: a guess)."""
+    """Per cleaned text, (tokens the model reads that it knows, tokens it reads)."""
     if name == BASELINE:  # whitespace tokens (newscat.train.baseline), its TF-IDF vocabulary
         vocabulary, limit = model.named_steps["tfidf"].vocabulary_, None
     else:
@@ -85,8 +82,7 @@ def decoded(data: bytes) -> tuple[str, int]:
 
 
 def read_texts(args) -> tuple[list[str], list[int]]:
-    """The texts (arguments, --file or stdin: any bytes) and, per text, how many undecodable
-    byte sequences were replaced."""
+    """The texts (arguments, --file or stdin: any bytes) and per text the undecodable bytes replaced."""
     if args.texts:  # bytes the locale could not decode arrive as surrogates
         lines = [text.encode("utf-8", "surrogateescape") for text in args.texts]
     elif args.file:

@@ -1,14 +1,9 @@
-"""A trained classifier as a TensorFlow SavedModel that reads raw text.
+"""A trained classifier as a TensorFlow SavedModel that reads raw text (the keras-io pattern):
 
-The keras-io pattern: the exported graph is TextVectorization, with the cleaning function the
-clean stage runs (newscat.data.text.standardize) as its `standardize` and the vocabulary the
-model was trained with, then the "a row with no token gets one [UNK]" rule and the Keras model.
-TF Serving (or any TensorFlow runtime) needs none of our code:
+    raw strings -> standardize (the clean stage's function) -> token ids -> model -> {"probabilities"}
 
-    raw strings -> standardize -> token ids -> the Keras model -> {"probabilities": float32 [batch, 4]}
-
-Load it with `tf.saved_model.load(path).serve(tf.constant([...]))`, or call the
-"serving_default" signature (input "texts", output "probabilities").
+TF Serving needs none of our code: `tf.saved_model.load(path).serve(tf.constant([...]))`, or
+the "serving_default" signature (input "texts", output "probabilities").
 """
 
 from __future__ import annotations
@@ -42,8 +37,7 @@ class RawTextPipeline(tf.Module):
 
 def export_serving(model, vocabulary: Sequence[str], sequence_length: int, path: str | Path,
                    stopwords: frozenset[str] | None = None) -> None:
-    """Write a SavedModel at `path` whose "serve" endpoint (also "serving_default") takes a
-    1-D tf.string batch of raw texts and returns {"probabilities": float32 [batch, 4]}."""
+    """Write a SavedModel at `path`: raw tf.string texts [batch] -> {"probabilities": [batch, 4]}."""
     pipeline = RawTextPipeline(model, vocabulary, sequence_length, stopwords)
     pipeline.serve = tf.function(pipeline.__call__, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     tf.saved_model.save(pipeline, str(path), signatures={"serving_default": pipeline.serve})
@@ -51,8 +45,7 @@ def export_serving(model, vocabulary: Sequence[str], sequence_length: int, path:
 
 
 def _content_derived_uuid(fingerprint_file: Path) -> None:
-    """TensorFlow stamps a random uuid into fingerprint.pb; derive it from the fingerprint's
-    content hashes instead, so that an unchanged model gives an unchanged SavedModel."""
+    """fingerprint.pb's random uuid, derived from its content hashes: same model, same bytes."""
     import hashlib
 
     from tensorflow.core.protobuf import fingerprint_pb2

@@ -1,12 +1,9 @@
-"""Train one attention RNN (stages train_lstm / train_gru): the training loop, and what the
-stage saves from it.
+"""Train one attention RNN (stages train_lstm / train_gru) and what the stage saves from it.
 
-`fit` trains on the train split with early stopping on the validation split's loss (never
-the test split), checkpointing every epoch so a killed run resumes where it stopped
-(newscat.train.resume). Nothing is written to the stage's outputs while it trains: the stage then
-stages the model, its weights and the DVCLive history (replayed from the epochs' logs, with a
-summary of the *kept* epoch) and renames them into place together (newscat.core.staging.StagedOutputs);
-only after that is the checkpoint deleted.
+`fit` trains with early stopping on the validation loss (never the test split), checkpointing
+every epoch so a killed run resumes (newscat.train.resume). The stage then writes the model, its
+weights and the DVCLive history (replayed from the epochs' logs) together; only then is the
+checkpoint deleted.
 """
 
 from __future__ import annotations
@@ -54,8 +51,7 @@ class NonFiniteLoss(PipelineError):
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Fail the stage at the first epoch whose loss is not finite (a model of NaN weights is
-    worse than none); keras.callbacks.TerminateOnNaN would stop quietly and save it."""
+    """Fail at the first non-finite loss (TerminateOnNaN would stop quietly and save NaN weights)."""
 
     def __init__(self, learning_rate: float):
         super().__init__()
@@ -82,8 +78,7 @@ class RecordHistory(keras.callbacks.Callback):
 
 
 def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
-    """Train one cell on data/vectorized (stage train_<cell>); with a checkpoint folder, resume
-    the same run from it. Raises NonFiniteLoss if training diverges."""
+    """Train one cell on data/vectorized; with a checkpoint folder, resume the same run from it."""
     from newscat.train.training import use_threads
 
     use_threads(params.train.intra_op_threads, params.train.inter_op_threads)  # before any TensorFlow op
@@ -93,9 +88,8 @@ def fit(cell: str, params, checkpoint: Path | None = None) -> TrainingRun:
 
 def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, checkpoint: Path | None = None,
                verbose: int | None = None) -> TrainingRun:
-    """Train one cell on (ids, labels) arrays: the training of the pipeline, also run by
-    benchmarks/cv.py on its folds. With a checkpoint folder, resume the same run from it (and
-    delete checkpoints no run will resume)."""
+    """Train one cell on (ids, labels) arrays: the pipeline's training, also benchmarks/cv.py's.
+    Raises NonFiniteLoss if training diverges."""
     from newscat.core.model import build_model
     from newscat.core.vocab import row_lengths
     from newscat.train.distribute import same_on_every_worker, strategy_for
@@ -172,9 +166,8 @@ def save_model(run: TrainingRun, model_file: Path, weights_file: Path) -> None:
 
 
 def write_dvclive(run: TrainingRun, plots: Path, metrics: Path) -> None:
-    """DVCLive files of the whole run (resumed epochs included): the per-epoch `plots` folder
-    (plots/metrics/{train,eval}/*.tsv), and `metrics` = TrainingRun.summary(). Two paths, not
-    their folder, which also holds the .gitignore DVC writes for them."""
+    """DVCLive's per-epoch `plots` folder of the whole run (resumed epochs included) and `metrics`
+    (the summary); not their folder, which holds the .gitignore DVC writes."""
     from dvclive.keras import DVCLiveCallback
 
     from dvclive import Live
