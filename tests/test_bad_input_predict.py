@@ -64,6 +64,14 @@ def test_no_input_is_one_message_and_exit_status_2(tiny, argv, source):
     assert result.stdout == ""
 
 
+def test_texts_and_a_file_together_are_refused(tiny):
+    """Both would be ambiguous (the file was once silently ignored): one message, exit status 2."""
+    (tiny / "one.txt").write_text("election minister league\n")
+    result = predict("--file", "one.txt", "a text too", cwd=tiny)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "texts given as arguments and --file one.txt: give one or the other" in result.stderr
+
+
 @pytest.mark.parametrize("model", ["lstm", "baseline"])
 def test_text_with_no_known_word_is_flagged_in_json(tiny, capsys, model):
     from newscat.serve.predict import main

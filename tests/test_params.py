@@ -54,7 +54,8 @@ def test_unknown_key_is_named_with_suggestion_and_valid_keys(changes, key, sugge
     assert all(k in message for k in valid_keys)  # lists what is valid
 
 
-@pytest.mark.parametrize("group, suggestion", [("trian", "train"), ("modle", "model"), ("optimizer", None)])
+@pytest.mark.parametrize("group, suggestion", [("trian", "train"), ("modle", "model"), ("optimizer", None),
+                                                ("extra", None)])
 def test_unknown_group_is_named(group, suggestion):
     raw = {**copy.deepcopy(VALID), group: {"epochs": 3}}
     message = problems_of(raw)
@@ -163,8 +164,11 @@ def test_group_that_is_not_a_mapping():
 
 
 def test_invalid_yaml_and_missing_file(tmp_path):
-    (tmp_path / "params.yaml").write_text("train: {epochs: [1\n", encoding="utf-8")
-    with pytest.raises(ParamsError, match="not valid YAML"):
+    (tmp_path / "params.yaml").write_text("data:\n  seed: 1\ntrain: {epochs: [1\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"params\.yaml:4: not valid YAML \(expected ',' or '\]', but got"):
+        load_params(tmp_path / "params.yaml")
+    (tmp_path / "params.yaml").write_text("data:\n  seed: 1\n  seed: 2\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match=r'params\.yaml:3: not valid YAML \(found duplicate key "seed"'):
         load_params(tmp_path / "params.yaml")
     with pytest.raises(ParamsError, match="not found"):
         load_params(tmp_path / "missing.yaml")
@@ -202,7 +206,7 @@ def test_every_key_is_required_and_a_missing_one_is_named_in_one_line(group, key
     """params.yaml is the only place a default lives: deleting any key is an error naming it."""
     message = problems_of(with_changes(**{f"{group}__{key}": ...}))
     assert len(message.splitlines()) == 1
-    assert message == f"params.yaml: {group}.{key}: missing; add it to params.yaml (every key is required)"
+    assert message.startswith(f"params.yaml: {group}.{key}: missing; add it to params.yaml (every key is required")
 
 
 def test_a_missing_group_is_named_with_its_keys():
@@ -232,3 +236,15 @@ def test_unreadable_params_file_is_one_clear_error(tmp_path, text, expected):
     (tmp_path / "params.yaml").write_bytes(text)
     with pytest.raises(ParamsError, match=expected):
         load_params(tmp_path / "params.yaml")
+
+
+def test_missing_csv_dir_is_named_by_the_first_stage(project):
+    """data.source: csv with a folder that does not exist stops check_params, naming the key,
+    before DVC would fail on download's missing dependency with its own words."""
+    text = (project / "params.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"csv_dir: [^\s#]+", "csv_dir: data/nonexistent", text)
+    (project / "params.yaml").write_text(text.replace("source: tfds", "source: csv"), encoding="utf-8")
+    result = run([sys.executable, "-m", "stages.check_params"], project, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "error: data.csv_dir: folder data/nonexistent does not exist" in result.stderr
+    assert not (project / "data" / "params.ok").exists()

@@ -122,7 +122,7 @@ def _show(value: Any) -> str:
 
 
 def _near(name: str, choices, prefix: str = "") -> str:
-    near = difflib.get_close_matches(name, list(choices), n=1)
+    near = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.7)
     return f" (did you mean '{prefix}{near[0]}'?)" if near else ""
 
 
@@ -140,7 +140,7 @@ def _problem(error: dict, raw: dict) -> str:
     if kind == "extra_forbidden":
         return f"{key}: unknown key{_near(str(error['loc'][1]), keys, group + '.')}; valid keys: {', '.join(keys)}"
     if kind == "missing":
-        return f"{key}: missing; add it to params.yaml (every key is required)"
+        return f"{key}: missing; add it to params.yaml (every key is required; `git diff params.yaml` shows what changed)"
     value = error["input"]
     quoted = isinstance(value, str) and kind in ("int_type", "float_type") and re.fullmatch(
         r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value.strip())
@@ -177,12 +177,15 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
     try:
         raw = read_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ParamsError(f"{path}: not found; run the stage from the project root") from None
+        raise ParamsError(f"{path}: not found; run from the project root (the folder holding dvc.yaml), "
+                          f"or restore it: git checkout {path}") from None
     except UnicodeDecodeError as exc:
         raise ParamsError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
                           "save it as UTF-8") from None
-    except YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    except YAMLError as exc:  # ruamel's problem and where it found it, without its own framing
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ParamsError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise ParamsError(f"{path}: a value YAML cannot read as a number ({exc})") from None
     return parse_params(raw, str(path))

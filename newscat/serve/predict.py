@@ -83,6 +83,8 @@ def decoded(data: bytes) -> tuple[str, int]:
 
 def read_texts(args) -> tuple[list[str], list[int]]:
     """The texts (arguments, --file or stdin: any bytes) and per text the undecodable bytes replaced."""
+    if args.texts and args.file:
+        raise UsageError(f"texts given as arguments and --file {args.file}: give one or the other")
     if args.texts:  # bytes the locale could not decode arrive as surrogates
         lines = [text.encode("utf-8", "surrogateescape") for text in args.texts]
     elif args.file:
@@ -109,7 +111,7 @@ def project_root(path: str | Path) -> Path:
     """The project folder as an absolute path; a PipelineError naming it if it is not one."""
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
-        raise PipelineError(f"--project {path}: no such directory ({root})")
+        raise PipelineError(f"--project {path}: {'not a' if root.exists() else 'no such'} directory ({root})")
     missing = [name for name in PROJECT_FILES if not (root / name).is_file()]
     if missing:
         raise PipelineError(f"{root} is not a newscat project: no {' or '.join(missing)} there; run the command "
