@@ -259,8 +259,11 @@ def test_ctrl_c_during_training_is_one_line_and_keeps_previous_outputs(built, tm
     shutil.copytree(built, project, symlinks=True)
     outputs = ("models", "dvclive")
     before = snapshot(project, *outputs)
+    # SIGINT as at a terminal, even when pytest itself was started in the background (a
+    # non-interactive shell's `&` makes a job, and what it starts, ignore SIGINT).
     process = subprocess.Popen([PYTHON, "-u", "-m", "stages.train", "lstm"], cwd=project, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stdout:  # the observed point: an epoch has started
         if line.startswith("Epoch 1/"):
             process.send_signal(signal.SIGINT)
