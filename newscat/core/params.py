@@ -118,7 +118,8 @@ def _show(value: Any) -> str:
     """The value as YAML spells it (true, null, 'text', 3), cut to 60 characters."""
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
-    return repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _near(name: str, choices, prefix: str = "") -> str:
@@ -156,10 +157,12 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
         return Params.model_validate(raw)
     except ValidationError as exc:
         problems: dict[tuple, str] = {}
-        for error in exc.errors():  # a union (train.*_op_threads) reports one error per alternative
-            where, line = error["loc"][:2], _problem(error, raw)
-            alternative = line.split(": ", 1)[1].removeprefix("Input should be ")
-            problems[where] = f"{problems[where]} or {alternative}" if where in problems else line
+        for error in exc.errors():
+            where = error["loc"][:2]
+            if where in problems:  # a union (train.*_op_threads): one error per alternative
+                problems[where] += " or " + error["msg"].removeprefix("Input should be ")
+            else:
+                problems[where] = _problem(error, raw)
     lines = list(problems.values())
     if len(lines) == 1:
         raise ParamsError(f"{source}: {lines[0]}")

@@ -21,10 +21,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if {"-h", "--help"} & set(rest):  # help needs no project, nor TensorFlow
         return predict.main(rest) or 0
-    if not any(arg.split("=")[0] == "--project" for arg in rest):
-        rest = ["--project", ".", *rest]  # the command checks that it runs in a project, and says which
-    # The stage runner's handling: TensorFlow imported quietly; an error is one line and its exit status.
-    run_stage(lambda: predict.main(rest), stage="predict", tidy=False)
+    # The stage runner's handling: TensorFlow imported quietly; an error is one line and its exit
+    # status. The command checks that it runs in a project (the current directory by default).
+    run_stage(lambda: predict.main(rest, check_project=True), stage="predict", tidy=False)
     return 0
 
 

@@ -120,8 +120,9 @@ def project_root(path: str | Path) -> Path:
     return root
 
 
-def main(argv: list[str] | None = None, root: Path = Path(".")) -> None:
-    """Classify the texts argv names with the models of the project at root (or --project)."""
+def main(argv: list[str] | None = None, root: Path = Path("."), check_project: bool = False) -> None:
+    """Classify the texts argv names with the models of the project at root, or at --project
+    (checked to be a project; with check_project, also the default one, the current directory)."""
     parser = argparse.ArgumentParser(prog="newscat predict", description="Classify news texts into World, Sports, Business, Sci/Tech.")
     parser.add_argument("--project", help="the project folder holding params.yaml and models/ (default: current directory)")
     parser.add_argument("texts", nargs="*", help="texts to classify (else --file or stdin)")
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None, root: Path = Path(".")) -> None:
                              "probabilities); default: model.cell in params.yaml")
     parser.add_argument("--json", action="store_true", help="one JSON object per text")
     args = parser.parse_args(argv)  # before params.yaml is read: --help works anywhere
+    if args.project is None and check_project:
+        args.project = "."
     if args.project is None:
         return classify(args, root)
     root = project_root(args.project)
