@@ -76,7 +76,8 @@ def inner_split(labels: np.ndarray, texts: list[str], rows: np.ndarray, val_frac
     """A fold's training rows -> (inner train rows, inner validation rows): the clean stage's split."""
     from newscat.data.splits import group_split
 
-    train, val = group_split([int(labels[i]) for i in rows], [texts[i] for i in rows], val_fraction, seed)
+    train, val = group_split([int(labels[i]) for i in rows], [texts[i] for i in rows], val_fraction, seed,
+                             "a cross-validation fold's training rows")
     return rows[train], rows[val]
 
 

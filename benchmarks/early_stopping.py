@@ -55,7 +55,7 @@ KEPT_CHECK = """
 import json, sys
 sys.path.insert(0, ".")
 import keras, newscat.core.model
-from newscat.core.datasets import load_vectorized
+from newscat.core.io import load_vectorized
 from newscat.core.inference import predict_by_length
 from newscat.core.registry import keras_model_path, live_dir
 x, y = load_vectorized("val")

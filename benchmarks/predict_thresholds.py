@@ -36,7 +36,7 @@ def main() -> None:
     from newscat.core import quiet
 
     quiet.import_tensorflow()
-    from newscat.core.datasets import load_clean
+    from newscat.core.io import load_clean
     from newscat.core.inference import ensemble_probabilities, load_model
     from newscat.core.params import load_params
     from newscat.core.registry import ENSEMBLE, MODELS, RNN_CELLS

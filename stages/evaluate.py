@@ -8,16 +8,15 @@ confusion-matrix figures, and Figures/attention_examples.png: two test texts per
 by the attention the headline model gives each token.
 """
 
-from newscat.core.datasets import load_clean, load_vectorized
 from newscat.core.errors import run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
-from newscat.core.io import read_json, write_json
+from newscat.core.io import load_clean, load_vectorized, read_json, write_json
 from newscat.core.params import load_params
 from newscat.core.registry import (ATTENTION_FIGURE, CLEAN_REPORT, DISPLAY_NAMES, ENSEMBLE, METRICS_FILE, MODELS,
                                    REPORT_FILE, RNN_CELLS, SCORED_NAMES, TRAINING_CURVES, confusion_figure,
                                    confusion_path, history_figure_path, live_dir, scores_path)
 from newscat.core.staging import StagedOutputs
-from newscat.core.vocab import check_vocabulary, load_vocabulary
+from newscat.core.vocab import check_vocabulary
 from newscat.evaluate.attention_figure import attention_figure, explain_examples
 from newscat.evaluate.evaluation import (classification_metrics, confusion_matrix_figure, headline_metrics,
                                          history_figure, write_confusion_data, write_training_curves)
@@ -39,10 +38,9 @@ def main() -> None:
     from newscat.core.model import model_sizes  # imports Keras: after run_stage has quieted TensorFlow
 
     headline = load_params().model.cell
-    for cell in RNN_CELLS:
-        check_vocabulary(cell)  # the models/vocab.txt that made data/vectorized is theirs
+    for cell in RNN_CELLS:  # the models/vocab.txt that made data/vectorized is theirs
+        vocabulary = check_vocabulary(cell)
     x_test, y_test = load_vectorized("test")
-    vocabulary = load_vocabulary()
     _, texts = load_clean("test")
     scores, all_probabilities, sizes = {}, [], {}
     with StagedOutputs() as out:

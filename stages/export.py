@@ -10,8 +10,7 @@ from newscat.core.inference import load_model
 from newscat.core.params import load_params
 from newscat.core.registry import RNN_CELLS, serving_path
 from newscat.core.staging import StagedOutputs
-from newscat.core.vocab import check_vocabulary, load_vocabulary
-from newscat.data.text import english_stopwords
+from newscat.core.vocab import check_vocabulary
 
 EXPORT_SEED = 0
 
@@ -23,14 +22,13 @@ def main() -> None:
 
     sequence_length = load_params().vectorize.sequence_length
     for cell in RNN_CELLS:
-        check_vocabulary(cell)
-    vocabulary, stopwords = load_vocabulary(), english_stopwords()
+        vocabulary = check_vocabulary(cell)
     with StagedOutputs() as out:
         for cell in RNN_CELLS:
             # Loading gives the RNN's (unused, inference-irrelevant) seed-generator state a random
             # value unless seeded; a fixed seed makes the same model export to the same bytes.
             keras.utils.set_random_seed(EXPORT_SEED)
-            export_serving(load_model(cell), vocabulary, sequence_length, out.path(serving_path(cell)), stopwords)
+            export_serving(load_model(cell), vocabulary, sequence_length, out.path(serving_path(cell)))
     print(f"export: {', '.join(str(serving_path(c)) for c in RNN_CELLS)} (raw text in, 4 class probabilities out)")
 
 

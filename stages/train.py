@@ -25,9 +25,9 @@ def main() -> None:
     # These import TensorFlow: after the params are checked.
     from newscat.train.distribute import is_chief, worker_name
     from newscat.train.fit import discard_checkpoint, fit, report, save_model, write_dvclive
-    from newscat.train.resume import checkpoint_dir
+    from newscat.train.resume import checkpoint_path
 
-    run = fit(cell, params, checkpoint=checkpoint_dir(cell, worker_name()))
+    run = fit(cell, params, checkpoint=checkpoint_path(cell, worker_name()))
     if not is_chief():  # a multi_worker worker: saves like the chief (collectives), keeps nothing
         with tempfile.TemporaryDirectory() as scratch:
             save_model(run, Path(scratch) / "model.keras", Path(scratch) / "model.weights.h5")

@@ -4,7 +4,7 @@ import time
 
 import joblib
 
-from newscat.core.datasets import load_clean
+from newscat.core.io import load_clean
 from newscat.core.errors import run_stage
 from newscat.core.params import load_params
 from newscat.core.registry import BASELINE_FILE

@@ -6,9 +6,8 @@ Writes data/vectorized/{x,y}_{train,val,test}.npy, models/vocab.txt and metrics/
 
 import numpy as np
 
-from newscat.core.datasets import load_clean
 from newscat.core.errors import run_stage
-from newscat.core.io import read_json, write_json
+from newscat.core.io import load_clean, read_json, write_json
 from newscat.core.params import load_params
 from newscat.core.registry import (CLEAN_REPORT, DATA_METRICS, RAW_REPORT, VECTORIZED_DIR, VOCAB_FILE,
                                    vectorized_paths)

@@ -4,9 +4,8 @@ apart (Figures/distinctive_words.png, training split), and rows per class."""
 import re
 from collections import Counter
 
-from newscat.core.datasets import load_clean
 from newscat.core.errors import run_stage
-from newscat.core.io import read_table
+from newscat.core.io import load_clean, read_table
 from newscat.core.params import load_params
 from newscat.core.registry import (CLASS_NAMES, DISTINCTIVE_WORDS_FIGURE, FIGURE_SPLIT_NAMES, RAW_HEADER,
                                    distribution_figure, raw_table, wordcloud_figure)

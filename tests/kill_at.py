@@ -33,7 +33,7 @@ def watched(rename):
             if seen == n:
                 kill()
         result = rename(src, dst, *a, **k)
-        if mode == "checkpoint" and Path(dst).name.startswith("worker-") and "." not in Path(dst).name:
+        if mode == "checkpoint" and Path(dst).name.startswith("worker-") and Path(dst).suffixes == [".keras"]:
             seen += 1
             if seen == n:
                 kill()

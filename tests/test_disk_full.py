@@ -18,7 +18,7 @@ STAGES = {  # command -> its dvc.yaml stage
     "train_baseline": "train_baseline", "train lstm": "train_lstm", "evaluate": "evaluate",
     "export": "export",
 }
-CHECKPOINT = "tmp/resume/train_lstm/worker-0"
+CHECKPOINT = "tmp/resume/train_lstm/worker-0.keras"
 
 
 def private_mount() -> list[str] | None:

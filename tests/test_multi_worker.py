@@ -179,7 +179,7 @@ def test_only_the_chief_writes_models_and_dvclive(runs):
 
 
 def test_no_two_workers_write_the_same_path(runs):
-    """On a disk both share, each writes its own files (checkpoints: one folder per worker).
+    """On a disk both share, each writes its own files (checkpoints: one file per worker).
     Both creating (mkdir) or trying to remove (rmdir: only if empty) a parent folder of their
     own folders is no collision; any other write, rename or removal of one path by both is."""
     touched = [{path for _, path in events} for events in runs["writes"]]

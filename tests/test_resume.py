@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from newscat.core.registry import CHECKPOINT_STATE
+
 from conftest import EASY_EPOCHS, KILL_AT, KILLED, PYTHON, copy_project, file_bytes, set_params
 
 EPOCHS = EASY_EPOCHS  # conftest.EASY_PARAMS: patience as long, so early stopping cannot end a run first
 KILL_AFTER = 2  # completed epochs
-CHECKPOINT = Path("tmp/resume/train_lstm/worker-0")
+CHECKPOINT = Path("tmp/resume/train_lstm/worker-0.keras")
 MODEL_FILES = ("models/lstm_attention.weights.h5", "models/lstm_attention_model.keras")
 OUTPUTS = MODEL_FILES + ("dvclive/train_lstm/**/*",)
 RESUMED = re.compile(r"resume: continuing lstm after epoch (\d+)")
@@ -32,6 +34,23 @@ def train_lstm(project: Path, kill_after: int | None = None) -> subprocess.Compl
     killer = [str(KILL_AT), "checkpoint", str(kill_after)] if kill_after else ["-m"]
     return subprocess.run([PYTHON, *killer, "stages.train", "lstm"], cwd=project, env=env,
                           capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def checkpoint_state(path: Path) -> dict:
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read(CHECKPOINT_STATE))
+
+
+def write_checkpoint_state(path: Path, state: dict) -> None:
+    """Replace the state in a checkpoint's archive (or write an archive holding only a state)."""
+    entries = {}
+    if path.exists():
+        with zipfile.ZipFile(path) as archive:
+            entries = {name: archive.read(name) for name in archive.namelist() if name != CHECKPOINT_STATE}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in {**entries, CHECKPOINT_STATE: json.dumps(state).encode()}.items():
+            archive.writestr(name, data)
 
 
 def epochs_run(result: subprocess.CompletedProcess) -> list[int]:
@@ -50,7 +69,7 @@ def runs(easy_trained_project, tmp_path_factory):
 
     killed = train_lstm(project, kill_after=KILL_AFTER)
     outputs_after_kill = file_bytes(project, OUTPUTS)
-    killed_state = json.loads((project / CHECKPOINT / "state.json").read_text())
+    killed_state = checkpoint_state(project / CHECKPOINT)
     with_model = copy_project(project, base / "with_model")  # killed with the previous model in place
     for name in MODEL_FILES:  # the restart must write them again
         (project / name).unlink()
@@ -127,7 +146,7 @@ def test_checkpoint_removed_after_success(runs, which):
     if which == "uninterrupted":
         assert not runs["checkpoint_left_after_uninterrupted"]
     else:
-        assert (runs["after_kill"] / CHECKPOINT / "state.json").exists()  # it did exist
+        assert (runs["after_kill"] / CHECKPOINT).exists()  # it did exist
         assert not (runs["project"] / "tmp/resume").exists()
 
 
@@ -172,9 +191,8 @@ def test_run_killed_after_early_stopping_does_not_train_on(runs, tmp_path):
     """Killed after EarlyStopping ended training but before the model was saved: the restart
     trains no further epoch and still writes the model and a history of exactly those epochs."""
     project = copy_project(runs["after_kill"], tmp_path / "p")
-    state_file = project / CHECKPOINT / "state.json"
-    state = json.loads(state_file.read_text())
-    state_file.write_text(json.dumps({**state, "stopped": True}))
+    state = checkpoint_state(project / CHECKPOINT)
+    write_checkpoint_state(project / CHECKPOINT, {**state, "stopped": True})
     result = train_lstm(project)
     done = state["epochs_done"]
     assert RESUMED.search(result.stdout) and int(RESUMED.search(result.stdout).group(1)) == done
@@ -249,19 +267,16 @@ def test_lock_left_by_a_training_that_never_saved_is_removed_without_a_reason(tm
     assert capsys.readouterr().err == ""
 
 
-def test_checkpoint_killed_between_renames_is_recovered(tmp_path):
-    """Killed after the old checkpoint was moved aside but before the new one took its place:
-    the previous epoch's checkpoint (.old) is used; a half-written .tmp is discarded."""
-    from newscat.train.resume import load_checkpoint
+def test_checkpoint_half_written_by_a_kill_is_discarded_and_the_previous_one_kept(tmp_path):
+    """Killed while writing epoch N's checkpoint (a temporary archive beside it, never renamed):
+    the temporary is deleted and epoch N-1's checkpoint is the one read."""
+    from newscat.train.resume import read_state
 
-    directory = tmp_path / "train_lstm" / "worker-0"
-    old = tmp_path / "train_lstm" / "worker-0.old"
-    old.mkdir(parents=True)
-    (old / "state.json").write_text(json.dumps({"run": {"cell": "gru"}, "epochs_done": 1}))
-    (tmp_path / "train_lstm" / "worker-0.tmp").mkdir()
-    identity = {"cell": "lstm", "params": "p", "data": "d", "code": {}, "versions": "v"}
-    assert load_checkpoint(directory, identity) is None  # recovered, then found to be another run's
-    assert not (tmp_path / "train_lstm").exists()
+    path = tmp_path / "train_lstm" / "worker-0.keras"
+    write_checkpoint_state(path, {"run": {"cell": "lstm"}, "epochs_done": 1})
+    (tmp_path / "train_lstm" / "worker-0.tmp.keras").write_bytes(b"PK\x03\x04 cut short")
+    assert read_state(path) == {"run": {"cell": "lstm"}, "epochs_done": 1}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["worker-0.keras"]
 
 
 def test_checkpoint_in_use_by_a_running_training_is_neither_shared_nor_deleted(tmp_path):
@@ -273,16 +288,15 @@ def test_checkpoint_in_use_by_a_running_training_is_neither_shared_nor_deleted(t
     from newscat.core.errors import PipelineError
     from newscat.train.resume import claim_checkpoint, remove_stale_checkpoints
 
-    directory = tmp_path / "train_lstm" / "worker-0"
-    directory.mkdir(parents=True)
-    (directory / "state.json").write_text(json.dumps({"run": {"cell": "lstm", "params": "other"}}))
+    path = tmp_path / "train_lstm" / "worker-0.keras"
+    write_checkpoint_state(path, {"run": {"cell": "lstm", "params": "other"}})
     with open(tmp_path / "train_lstm" / "worker-0.lock", "w") as running:
         fcntl.flock(running, fcntl.LOCK_EX)
         with pytest.raises(PipelineError, match="in use: another training"):
-            claim_checkpoint(directory)
+            claim_checkpoint(path)
         identity = {"cell": "lstm", "params": "p", "data": "d", "code": {}, "versions": "v"}
         remove_stale_checkpoints({"lstm": identity}, root=tmp_path)
-        assert (directory / "state.json").exists()
+        assert path.exists()
     remove_stale_checkpoints({"lstm": identity}, root=tmp_path)  # its training ended
     assert not (tmp_path / "train_lstm").exists()
 

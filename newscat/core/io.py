@@ -1,5 +1,6 @@
-"""Files in and out: JSON, the project's CSV tables, and Keras archives' metadata.
-(Stage outputs are written all-or-nothing through newscat.core.staging.)"""
+"""Files in and out: JSON, the project's CSV tables and intermediate data (data/clean,
+data/vectorized), and Keras archives' metadata. (Stage outputs are written all-or-nothing
+through newscat.core.staging.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from newscat.core.errors import PipelineError
+from newscat.core.registry import CLEAN_HEADER, clean_table, vectorized_paths
 
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp; what zipfile's writestr(str) avoids
@@ -37,11 +41,11 @@ def make_keras_archive_reproducible(path: Path, extra_metadata: dict | None = No
             zf.writestr(fixed, data)
 
 
-def keras_archive_metadata(path: Path) -> dict:
-    """metadata.json of a .keras file; {} if there is no readable file."""
+def keras_archive_metadata(path: Path, entry: str = "metadata.json") -> dict:
+    """metadata.json (or another JSON entry) of a .keras file; {} if there is no readable one."""
     try:
         with zipfile.ZipFile(path) as zf:
-            return json.loads(zf.read("metadata.json"))
+            return json.loads(zf.read(entry))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return {}
 
@@ -103,3 +107,16 @@ def read_table(path: str | Path, header: Sequence[str]) -> list[list[str]]:
         if found != list(header):
             raise PipelineError(f"{path}:1: header {found} is not {list(header)}")
         return list(reader)
+
+
+def load_clean(split: str) -> tuple[np.ndarray, list[str]]:
+    """(labels int64, cleaned texts) of data/clean/<split>.csv."""
+    rows = read_table(clean_table(split), CLEAN_HEADER)
+    return np.array([int(label) for label, _ in rows], dtype=np.int64), [text for _, text in rows]
+
+
+def load_vectorized(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids int32 [n, seq_len], labels int64 [n]) of one split."""
+    x_path, y_path = vectorized_paths(split)
+    hint = "run `dvc repro vectorize`"
+    return np.load(require_file(x_path, hint)), np.load(require_file(y_path, hint))

@@ -122,4 +122,5 @@ def distribution_figure(split: str) -> Path:
 # Scratch space (git-ignored, never a DVC output).
 STAGING_DIR = Path("tmp/staging")  # outputs staged before they replace the old ones together
 CHECKPOINT_ROOT = Path("tmp/resume")  # checkpoints of interrupted trainings
+CHECKPOINT_STATE = "newscat_checkpoint.json"  # in a checkpoint's .keras archive: its run and epoch
 RUN_KEY = "newscat_run"  # a trained model's run id (newscat.train.resume.run_id), in its .keras metadata.json

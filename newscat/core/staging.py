@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 from newscat.core.io import keras_archive_metadata
-from newscat.core.registry import CHECKPOINT_ROOT, RUN_KEY, STAGING_DIR, keras_model_path
+from newscat.core.registry import CHECKPOINT_ROOT, CHECKPOINT_STATE, RUN_KEY, STAGING_DIR, keras_model_path
 
 
 class StagedOutputs:
@@ -178,7 +178,8 @@ def remove_superseded_checkpoints(root: Path = CHECKPOINT_ROOT) -> None:
             continue
         if not model.is_file() or any(t >= model.stat().st_mtime for t in saved):
             continue
-        states = [_json_or_empty(p) for p in cell_dir.glob("*/state.json")]
+        states = [keras_archive_metadata(p, CHECKPOINT_STATE) for p in cell_dir.glob("worker-*.keras")
+                  if len(p.suffixes) == 1]  # not a half-written worker-<i>.tmp.keras
         own_end = keras_archive_metadata(model).get(RUN_KEY)
         if states and all(s.get("final") and s.get("run_id") == own_end for s in states):
             continue
@@ -186,13 +187,6 @@ def remove_superseded_checkpoints(root: Path = CHECKPOINT_ROOT) -> None:
             print(f"resume: removing {cell_dir}: {model} was put in place after it", file=sys.stderr)
             shutil.rmtree(cell_dir, ignore_errors=True)
     _remove_if_empty(Path(root))
-
-
-def _json_or_empty(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def lock_held(lock_file: Path) -> bool:

@@ -46,23 +46,21 @@ def load_vocabulary(path: Path = VOCAB_FILE) -> list[str]:
     return text.splitlines()
 
 
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def vocabulary_sha256(vocab_file: Path = VOCAB_FILE) -> str:
-    return file_sha256(require_file(vocab_file, "run `dvc repro vectorize`"))
+    return hashlib.sha256(require_file(vocab_file, "run `dvc repro vectorize`").read_bytes()).hexdigest()
 
 
-def check_vocabulary(cell: str, root: Path = Path(".")) -> None:
-    """Refuse a vocabulary other than the one the cell's model (in the project at root) trained with."""
+def check_vocabulary(cell: str, root: Path = Path(".")) -> list[str]:
+    """The vocabulary of the project at root, refused unless it is the one the cell's model trained with."""
     hint = f"run `dvc repro {STAGE_OF[cell]}`"
     vocab_file = root / VOCAB_FILE
     model_file = require_file(root / keras_model_path(cell), hint)
     expected = keras_archive_metadata(model_file).get(VOCAB_KEY)
-    actual = vocabulary_sha256(vocab_file)
+    data = require_file(vocab_file, "run `dvc repro vectorize`").read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
     if expected != actual:
         raise PipelineError(
             f"{vocab_file} is not the vocabulary {model_file} was trained with: its SHA-256 is {actual[:12]}..., "
             f"the model records {(expected or 'none')[:12]}...; valid: the {vocab_file} written with the model "
             f"(`dvc checkout`), or retrain: {hint}")
+    return data.decode("utf-8").splitlines()

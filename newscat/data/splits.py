@@ -80,15 +80,18 @@ def group_label(labels: list[int], rows: list[int]) -> int:
     return min(Counter(labels[i] for i in rows).most_common(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
-def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: int,
+                source: str = "data/raw/train.csv") -> tuple[np.ndarray, np.ndarray]:
     """(train row indices, validation row indices): rows with the same text stay together;
-    stratified by class over distinct texts (`group_label`); seeded; each side shuffled."""
+    stratified by class over distinct texts (`group_label`); seeded; each side shuffled.
+    A class without the distinct texts this needs stops it (`check_train_classes`)."""
     by_class: list[list[list[int]]] = [[] for _ in CLASS_NAMES]
     for rows in text_groups(texts).values():
         by_class[group_label(labels, rows)].append(rows)
+    distinct = {name: len(groups) for name, groups in zip(CLASS_NAMES, by_class)}
+    check_train_classes(distinct, per_class(labels), val_fraction, source)
+    n_val = val_rows_per_class(distinct, val_fraction)
     rng = np.random.default_rng(seed)
-    n_val = val_rows_per_class({n: len(g) for n, g in zip(CLASS_NAMES, by_class)}, val_fraction)
     train, val = [], []
     for name, class_groups in zip(CLASS_NAMES, by_class):
         order = rng.permutation(len(class_groups))
@@ -96,11 +99,6 @@ def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: 
             (val if rank < n_val[name] else train).extend(class_groups[g])
     train_idx, val_idx = np.array(train, dtype=np.int64), np.array(val, dtype=np.int64)
     return train_idx[rng.permutation(len(train_idx))], val_idx[rng.permutation(len(val_idx))]
-
-
-def distinct_per_class(labels: list[int], texts: list[str]) -> dict[str, int]:
-    """Distinct texts per class (a text with several labels counts for its most frequent)."""
-    return per_class([group_label(labels, rows) for rows in text_groups(texts).values()])
 
 
 def build_splits(train: Split, test: Split, val_fraction: float, seed: int, drop_test_overlap: bool,
@@ -136,8 +134,7 @@ def build_splits(train: Split, test: Split, val_fraction: float, seed: int, drop
             f"{train_source}: no train row left ({read} read, {empty} empty after cleaning, "
             f"{duplicates['train_rows_dropped_as_test_overlap']} dropped as also in test); valid: a train "
             "split with rows of every class" + (" (or data.drop_test_overlap: false)" if drop_test_overlap else ""))
-    check_train_classes(distinct_per_class(labels, texts), per_class(labels), val_fraction, train_source)
-    train_idx, val_idx = group_split(labels, texts, val_fraction, seed)
+    train_idx, val_idx = group_split(labels, texts, val_fraction, seed, train_source)
     splits = {
         "train": ([labels[i] for i in train_idx], [texts[i] for i in train_idx]),
         "val": ([labels[i] for i in val_idx], [texts[i] for i in val_idx]),

@@ -30,13 +30,12 @@ def predict_proba(name: str, texts: list[str], sequence_length: int, root: Path 
 
 def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")):
     """Class probabilities of cleaned texts under a loaded model of the project at root."""
-    ids = None
-    if name != BASELINE:
-        from newscat.data.features import encode, make_encoder
+    if name == BASELINE:
+        return class_probabilities(name, model, cleaned=cleaned)
+    from newscat.data.features import encode, make_encoder
 
-        check_vocabulary(name, root)
-        ids = encode(make_encoder(load_vocabulary(root / VOCAB_FILE), sequence_length), cleaned)
-    return class_probabilities(name, model, ids=ids, cleaned=cleaned)
+    ids = encode(make_encoder(check_vocabulary(name, root), sequence_length), cleaned)
+    return class_probabilities(name, model, ids=ids)
 
 
 def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")

@@ -42,20 +42,20 @@ def strategy_for(distribute: str) -> tf.distribute.Strategy:
     raise PipelineError(f"train.distribute: {distribute!r} is not one of none, mirrored, multi_worker")
 
 
+def _tf_config() -> dict:
+    return json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+
+
 def is_chief() -> bool:
     """Whether this process keeps the outputs: the chief, worker 0 without one, or no TF_CONFIG."""
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
-    task = config.get("task", {})
-    if not task:
-        return True
-    if task.get("type") == "chief":
-        return True
-    return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and "chief" not in config.get("cluster", {})
+    task = _tf_config().get("task") or {"type": "chief"}
+    return task.get("type") == "chief" or (task.get("type") == "worker" and int(task.get("index", 0)) == 0
+                                           and "chief" not in _tf_config().get("cluster", {}))
 
 
 def worker_name() -> str:
     """This process's task in TF_CONFIG (e.g. worker-1; worker-0 without): its checkpoint folder."""
-    task = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task", {})
+    task = _tf_config().get("task", {})
     return f"{task.get('type', 'worker')}-{int(task.get('index', 0))}" if task else "worker-0"
 
 

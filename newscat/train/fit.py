@@ -19,9 +19,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from newscat.core.datasets import load_vectorized
 from newscat.core.errors import PipelineError
-from newscat.core.io import make_keras_archive_reproducible, write_json
+from newscat.core.io import load_vectorized, make_keras_archive_reproducible, write_json
 from newscat.core.registry import RNN_CELLS, RUN_KEY
 from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
 from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,

@@ -1,7 +1,8 @@
 """Resume an interrupted training at its last completed epoch, with the same end result.
 
-After each epoch `EpochCheckpoint` saves atomically to tmp/resume/train_<cell>/worker-<i>: the
-model with its optimizer, EarlyStopping's state and best weights, and every epoch's logs. Only
+After each epoch `EpochCheckpoint` replaces tmp/resume/train_<cell>/worker-<i>.keras (os.replace,
+atomic): the model with its optimizer, EarlyStopping's state and best weights, and every epoch's
+logs. Only
 the same run resumes it (`run_identity`: cell, params, data, training code, TF/Keras versions);
 any difference is named and the checkpoint discarded. Dropout and input order are functions of
 (seed, epoch), so a resumed run repeats the same arithmetic.
@@ -11,26 +12,30 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
-import shutil
+import os
+import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from newscat.core.errors import PipelineError
+from newscat.core.io import keras_archive_metadata
+from newscat.core.registry import CHECKPOINT_ROOT, CHECKPOINT_STATE
 from newscat.core.staging import lock_held, write_error
-from newscat.core.registry import CHECKPOINT_ROOT
 
 STEPS_PER_EPOCH_STREAM = 2**20  # room in the seed counter for this many dropout draws per epoch
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # newscat/
 TRAINING_CODE = ("core", "train")  # the package folders stages/train.py runs (its DVC code deps)
 STAGE_SCRIPT = Path("stages/train.py")  # relative to the project root, where stages run
+BEST_WEIGHTS = "newscat_best_weights.npz"  # in a checkpoint's archive: EarlyStopping's best weights
 
 
-def checkpoint_dir(cell: str, worker: str = "worker-0", root: Path = CHECKPOINT_ROOT) -> Path:
+def checkpoint_path(cell: str, worker: str = "worker-0", root: Path = CHECKPOINT_ROOT) -> Path:
     """Each multi_worker worker keeps its own checkpoint (worker-0 when not distributed)."""
-    return Path(root) / f"train_{cell}" / worker
+    return Path(root) / f"train_{cell}" / f"{worker}.keras"
 
 
 def _digest(data: bytes) -> str:
@@ -98,14 +103,15 @@ class PerEpochSeed(keras.callbacks.Callback):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves model + optimizer + early-stopping state + history after every completed epoch."""
+    """Saves model + optimizer + early-stopping state + history after every completed epoch, as
+    one .keras archive (the state and best weights are entries of its zip) replacing the last."""
 
-    def __init__(self, directory: Path, early_stopping: keras.callbacks.EarlyStopping,
+    def __init__(self, path: Path, early_stopping: keras.callbacks.EarlyStopping,
                  identity: dict, history: list[dict], resumed_state: dict | None = None,
                  ema_swap: keras.callbacks.SwapEMAWeights | None = None):
         super().__init__()
         self.ema_swap = ema_swap  # with EMA, the raw weights are swapped into the model to be saved
-        self.directory = Path(directory)
+        self.path = Path(path)
         self.early_stopping = early_stopping
         self.identity = identity
         self.history = history  # shared with the caller: every completed epoch's logs
@@ -119,111 +125,101 @@ class EpochCheckpoint(keras.callbacks.Callback):
             es.best_weights = state["best_weights"]
 
     def on_epoch_end(self, epoch, logs=None):
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = _temporary(self.path)
         try:
             self._save(tmp, epoch)
         except Exception as exc:  # a full disk: named, the previous checkpoint kept
-            failed = write_error(exc, str(self.directory), tmp)
-            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.unlink(missing_ok=True)
+            failed = write_error(exc, str(self.path), self.path.parent)
             if failed is None:
                 raise
             raise failed from exc
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)  # a kill right after the last save's second rename
-        if self.directory.exists():
-            self.directory.rename(old)
-        tmp.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
+        os.replace(tmp, self.path)
 
     def _save(self, tmp: Path, epoch: int) -> None:
         es = self.early_stopping
         if self.ema_swap:  # the model holds the averaged weights now: save it as an epoch start sees it
             self.ema_swap.on_test_end()
-        self.model.save(tmp / "model.keras")
+        self.model.save(tmp)
         if self.ema_swap:
             self.ema_swap.on_test_begin()
-        if es.best_weights is not None:
-            np.savez(tmp / "best_weights.npz", *es.best_weights)
-        best = None if es.best is None else float(es.best)
-        (tmp / "state.json").write_text(json.dumps({
-            "run": self.identity, "run_id": run_id(self.identity), "epochs_done": epoch + 1,
-            "final": bool(self.model.stop_training) or epoch + 1 >= self.params.get("epochs", float("inf")),
-            "best": best, "wait": es.wait, "best_epoch": es.best_epoch,
-            # EarlyStopping (which runs before this callback) ended training at this epoch:
-            # a run killed before saving its outputs must not train on when resumed.
-            "stopped": bool(self.model.stop_training), "history": self.history[:epoch + 1]}))
+        with zipfile.ZipFile(tmp, "a") as archive:
+            if es.best_weights is not None:
+                weights = io.BytesIO()
+                np.savez(weights, *es.best_weights)
+                archive.writestr(BEST_WEIGHTS, weights.getvalue())
+            best = None if es.best is None else float(es.best)
+            archive.writestr(CHECKPOINT_STATE, json.dumps({
+                "run": self.identity, "run_id": run_id(self.identity), "epochs_done": epoch + 1,
+                "final": bool(self.model.stop_training) or epoch + 1 >= self.params.get("epochs", float("inf")),
+                "best": best, "wait": es.wait, "best_epoch": es.best_epoch,
+                # EarlyStopping (which runs before this callback) ended training at this epoch:
+                # a run killed before saving its outputs must not train on when resumed.
+                "stopped": bool(self.model.stop_training), "history": self.history[:epoch + 1]}))
 
 
-def read_state(directory: Path) -> dict | None:
-    """state.json of a checkpoint folder, recovering a kill between EpochCheckpoint's renames."""
-    directory = Path(directory)
-    shutil.rmtree(directory.with_name(directory.name + ".tmp"), ignore_errors=True)
-    old = directory.with_name(directory.name + ".old")
-    if not directory.exists() and old.exists():
-        old.rename(directory)  # killed between the two renames: the previous epoch is intact
-    try:
-        return json.loads((directory / "state.json").read_text())
-    except (OSError, ValueError):
-        return None
+def _temporary(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.tmp.keras")  # Keras checks the suffix
 
 
-def load_checkpoint(directory: Path, identity: dict) -> tuple[keras.Model, dict] | None:
+def read_state(path: Path) -> dict | None:
+    """The state of a checkpoint (a half-written temporary beside it is deleted); None if none."""
+    _temporary(Path(path)).unlink(missing_ok=True)
+    return keras_archive_metadata(path, CHECKPOINT_STATE) or None
+
+
+def load_checkpoint(path: Path, identity: dict) -> tuple[keras.Model, dict] | None:
     """(model with optimizer, state) of this same run, else None (another run's is deleted, saying why)."""
-    directory = Path(directory)
-    state = read_state(directory)
+    path = Path(path)
+    state = read_state(path)
     if state is None:
-        remove_checkpoint(directory, keep_claim=True)
+        remove_checkpoint(path, keep_claim=True)
         return None
     if state.get("run") != identity:
-        print(f"resume: discarding {directory}: {difference(state.get('run'), identity)}; training from epoch 1")
-        remove_checkpoint(directory, keep_claim=True)
+        print(f"resume: discarding {path}: {difference(state.get('run'), identity)}; training from epoch 1")
+        remove_checkpoint(path, keep_claim=True)
         return None
-    model = keras.models.load_model(directory / "model.keras")
-    weights_file = directory / "best_weights.npz"
-    if weights_file.exists():
-        with np.load(weights_file) as saved:
-            state["best_weights"] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-    else:
-        state["best_weights"] = None
-    return model, state
+    state["best_weights"] = None
+    with zipfile.ZipFile(path) as archive:
+        if BEST_WEIGHTS in archive.namelist():
+            with np.load(io.BytesIO(archive.read(BEST_WEIGHTS))) as saved:
+                state["best_weights"] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    return keras.models.load_model(path), state
 
 
-_CLAIMED: dict[Path, object] = {}  # checkpoint folder -> its lock file, held by this process
+_CLAIMED: dict[Path, object] = {}  # checkpoint -> its lock file, held by this process
 
 
-def claim_checkpoint(directory: Path) -> None:
-    """Lock a checkpoint folder for this process (released when it exits, however it exits)."""
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    lock = open(directory.with_name(directory.name + ".lock"), "w")
+def _lock_file(path: Path) -> Path:
+    return path.with_suffix(".lock")
+
+
+def claim_checkpoint(path: Path) -> None:
+    """Lock a checkpoint for this process (released when it exits, however it exits)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(_lock_file(path), "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
-        raise PipelineError(f"{directory} is in use: another training of the same cell is running "
+        raise PipelineError(f"{path} is in use: another training of the same cell is running "
                             "in this checkout; wait for it to end or stop it") from None
-    _CLAIMED[directory] = lock
+    _CLAIMED[path] = lock
 
 
-def _in_use_elsewhere(directory: Path) -> bool:
-    return directory not in _CLAIMED and lock_held(directory.with_name(directory.name + ".lock"))
-
-
-def remove_checkpoint(directory: Path, keep_claim: bool = False) -> None:
+def remove_checkpoint(path: Path, keep_claim: bool = False) -> None:
     """Delete a checkpoint; its lock too unless this process keeps its claim."""
-    directory = Path(directory)
-    for path in (directory, directory.with_name(directory.name + ".old"),
-                 directory.with_name(directory.name + ".tmp")):
-        shutil.rmtree(path, ignore_errors=True)
-    if keep_claim and directory in _CLAIMED:
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    _temporary(path).unlink(missing_ok=True)
+    if keep_claim and path in _CLAIMED:
         return
-    directory.with_name(directory.name + ".lock").unlink(missing_ok=True)
-    lock = _CLAIMED.pop(directory, None)
+    _lock_file(path).unlink(missing_ok=True)
+    lock = _CLAIMED.pop(path, None)
     if lock:
         lock.close()
-    for parent in (directory.parent, directory.parent.parent):  # train_<cell>/, then tmp/resume/
+    for parent in (path.parent, path.parent.parent):  # train_<cell>/, then tmp/resume/
         try:
             parent.rmdir()
         except OSError:
@@ -240,24 +236,21 @@ def remove_stale_checkpoints(identities: dict[str, dict], root: Path = CHECKPOIN
         if not cell_dir.is_dir():
             cell_dir.unlink()
             continue
-        names = {p.name.removesuffix(".old").removesuffix(".tmp").removesuffix(".lock")
-                 for p in cell_dir.iterdir()}
-        for name in sorted(names):
-            directory = cell_dir / name
-            if _in_use_elsewhere(directory):  # a training running now: not ours to judge
+        for name in sorted({p.name.split(".")[0] for p in cell_dir.iterdir()}):  # worker-0 of its files
+            path = cell_dir / f"{name}.keras"
+            if path not in _CLAIMED and lock_held(_lock_file(path)):  # a training running now: not ours to judge
                 continue
-            state = read_state(directory)
-            run = (state or {}).get("run")
+            state = read_state(path)
             if state is None:  # a lock alone, or a first checkpoint killed before it was complete
-                remove_checkpoint(directory, keep_claim=True)
+                remove_checkpoint(path, keep_claim=True)
                 continue
             if cell not in identities:
                 why = "not a checkpoint of this project"
-            elif run != identities[cell]:
-                why = difference(run, identities[cell])
+            elif state.get("run") != identities[cell]:
+                why = difference(state.get("run"), identities[cell])
             else:
                 continue
-            print(f"resume: discarding {directory}: {why}")
-            remove_checkpoint(directory, keep_claim=True)
+            print(f"resume: discarding {path}: {why}")
+            remove_checkpoint(path, keep_claim=True)
         if cell_dir.is_dir() and not any(cell_dir.iterdir()):
             cell_dir.rmdir()
