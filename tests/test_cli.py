@@ -135,3 +135,24 @@ def test_missing_model_names_the_stage_to_run_and_the_project(built_project, tmp
     assert (result.returncode, result.stdout) == (1, "")
     assert "models/baseline.joblib" in result.stderr and "dvc repro train_baseline" in result.stderr
     assert f"(project: {project.resolve()})" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["newscat predict", "python -m newscat.serve.predict"])
+def test_predict_prints_no_tensorflow_start_up_line(built_project, command):
+    """Both entry points import TensorFlow quietly (after parsing their options), as stages do."""
+    from test_quiet import start_up_lines
+
+    program = [str(NEWSCAT), "predict"] if command.startswith("newscat") else [sys.executable, "-m", "newscat.serve.predict"]
+    result = subprocess.run([*program, "--model", "gru", TEXTS[0]], cwd=built_project.path, capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    assert result.returncode == 0 and result.stdout.strip(), result.stderr
+    assert start_up_lines(result.stderr) == [], result.stderr
+
+
+def test_predict_help_does_not_import_tensorflow(elsewhere):
+    """--help answers at once, anywhere: it needs neither a project nor TensorFlow."""
+    code = ("import sys, contextlib, io\nfrom newscat.serve import predict\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    predict.main(['--help'])\nprint('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.stdout.strip() == "False", result.stderr

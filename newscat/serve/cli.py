@@ -19,11 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     _, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     from newscat.serve import predict
 
-    if {"-h", "--help"} & set(rest):  # help needs no project, nor TensorFlow
-        return predict.main(rest) or 0
-    # The stage runner's handling: TensorFlow imported quietly; an error is one line and its exit
-    # status. The command checks that it runs in a project (the current directory by default).
-    run_stage(lambda: predict.main(rest, check_project=True), stage="predict", tidy=False)
+    # The stage runner's handling: an error is one line and its exit status. The command checks
+    # that it runs in a project (the current directory by default), after --help.
+    run_stage(lambda: predict.main(rest, check_project=True), stage="predict", tensorflow=False, tidy=False)
     return 0
 
 

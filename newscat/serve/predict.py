@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from newscat.core import quiet
 from newscat.core.errors import PipelineError, UsageError, run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
 from newscat.core.io import require_file
@@ -130,7 +131,8 @@ def main(argv: list[str] | None = None, root: Path = Path("."), check_project: b
                         help="which trained model, or the ensemble evaluate scores (the mean of the three's "
                              "probabilities); default: model.cell in params.yaml")
     parser.add_argument("--json", action="store_true", help="one JSON object per text")
-    args = parser.parse_args(argv)  # before params.yaml is read: --help works anywhere
+    args = parser.parse_args(argv)  # before params.yaml is read: --help works anywhere, at once
+    quiet.import_tensorflow()  # only now: TensorFlow's start-up lines dropped (the stage runner's job elsewhere)
     if args.project is None and check_project:
         args.project = "."
     if args.project is None:
@@ -171,4 +173,4 @@ def classify(args, root: Path) -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main, tidy=False)
+    run_stage(main, tensorflow=False, tidy=False)
