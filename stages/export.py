@@ -7,10 +7,9 @@ all run inside the graph (newscat.serve.serving), so TF Serving needs none of ou
 
 from newscat.core.errors import run_stage
 from newscat.core.inference import load_model
-from newscat.core.params import load_params
 from newscat.core.registry import RNN_CELLS, serving_path
 from newscat.core.staging import StagedOutputs
-from newscat.core.vocab import check_vocabulary
+from newscat.core.vocab import check_vocabulary, trained_sequence_length
 
 EXPORT_SEED = 0
 
@@ -20,7 +19,6 @@ def main() -> None:
 
     from newscat.serve.serving import export_serving
 
-    sequence_length = load_params().vectorize.sequence_length
     for cell in RNN_CELLS:
         vocabulary = check_vocabulary(cell)
     with StagedOutputs() as out:
@@ -28,7 +26,7 @@ def main() -> None:
             # Loading gives the RNN's (unused, inference-irrelevant) seed-generator state a random
             # value unless seeded; a fixed seed makes the same model export to the same bytes.
             keras.utils.set_random_seed(EXPORT_SEED)
-            export_serving(load_model(cell), vocabulary, sequence_length, out.path(serving_path(cell)))
+            export_serving(load_model(cell), vocabulary, trained_sequence_length(cell), out.path(serving_path(cell)))
     print(f"export: {', '.join(str(serving_path(c)) for c in RNN_CELLS)} (raw text in, 4 class probabilities out)")
 
 

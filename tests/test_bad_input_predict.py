@@ -18,6 +18,7 @@ from newscat.core.errors import PipelineError
 
 VOCAB = ["election", "minister", "coach", "league", "shares", "profit", "chip", "software"]
 UNKNOWN, KNOWN = "zyxwv qwerty plugh", "election minister league"
+TRAINED_LENGTH = 6  # the token ids' width the tiny project's models record as trained on
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def tiny(tmp_path_factory):
     from newscat.core.io import make_keras_archive_reproducible
     from newscat.core.model import build_model
     from newscat.core.registry import keras_model_path
-    from newscat.core.vocab import VOCAB_KEY, vocabulary_sha256
+    from newscat.core.vocab import SEQUENCE_LENGTH_KEY, VOCAB_KEY, vocabulary_sha256
     from newscat.train.baseline import build_baseline
 
     root = tmp_path_factory.mktemp("tiny")
@@ -41,7 +42,8 @@ def tiny(tmp_path_factory):
     try:
         for cell in ("lstm", "gru"):  # evaluate and export check both before loading
             build_model(cell, len(VOCAB) + 2, 4, 4, 0.0).save(keras_model_path(cell))
-            make_keras_archive_reproducible(keras_model_path(cell), {VOCAB_KEY: vocabulary_sha256()})
+            make_keras_archive_reproducible(keras_model_path(cell), {VOCAB_KEY: vocabulary_sha256(),
+                                                                     SEQUENCE_LENGTH_KEY: TRAINED_LENGTH})
         baseline = build_baseline(100, 1, 1.0).fit([" ".join(VOCAB[i::4]) for i in range(4)], [0, 1, 2, 3])
         joblib.dump(baseline, "models/baseline.joblib")
         yield root
@@ -55,9 +57,15 @@ def predict(*argv, stdin=subprocess.DEVNULL, cwd):
                           capture_output=True, text=True, timeout=180)
 
 
-@pytest.mark.parametrize("argv, source", [((), "stdin is empty"), (("--file", "empty.txt"), "empty.txt is empty")])
+@pytest.mark.parametrize("argv, source", [
+    ((), "stdin is empty"),
+    (("--file", "empty.txt"), "empty.txt is empty"),
+    (("--file", "blank.txt"), "blank.txt holds only empty lines"),  # nothing to classify either
+    (("", "  "), "the command line holds only empty lines"),
+])
 def test_no_input_is_one_message_and_exit_status_2(tiny, argv, source):
     (tiny / "empty.txt").write_text("")
+    (tiny / "blank.txt").write_text("\n  \n")
     result = predict(*argv, cwd=tiny)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {source}: no text given") and result.stderr.count("\n") == 1
@@ -148,24 +156,61 @@ def test_other_vocabulary_is_refused_naming_both_files(tiny, capsys, stage):
     assert sorted(p.name for p in tiny.rglob("*")) == before  # nothing written
 
 
-def test_model_without_vocabulary_hash_is_refused(tiny):
+@pytest.mark.parametrize("key, refusal", [
+    ("newscat_vocab_sha256", r"the model records none...; .*run `dvc repro train_lstm`"),
+    ("newscat_sequence_length", r"records no sequence length; retrain: run `dvc repro train_lstm`"),
+])
+def test_model_without_its_training_metadata_is_refused(tiny, key, refusal):
     from newscat.serve.predict import main
 
-    sidecar = tiny / "models/lstm_attention_model.keras"  # a model saved without the vocabulary's hash
+    sidecar = tiny / "models/lstm_attention_model.keras"  # a model saved without that key
     saved = sidecar.read_bytes()
     with zipfile.ZipFile(sidecar) as zf:
         entries = {name: zf.read(name) for name in zf.namelist()}
     metadata = json.loads(entries["metadata.json"])
-    metadata.pop("newscat_vocab_sha256")
+    metadata.pop(key)
     entries["metadata.json"] = json.dumps(metadata).encode()
     with zipfile.ZipFile(sidecar, "w") as zf:
         for name, data in entries.items():
             zf.writestr(name, data)
     try:
-        with pytest.raises(PipelineError, match=r"the model records none...; .*run `dvc repro train_lstm`"):
+        with pytest.raises(PipelineError, match=refusal):
             main(["--model", "lstm", KNOWN])
     finally:
         sidecar.write_bytes(saved)
+
+
+@pytest.fixture
+def edited_params(tiny):
+    """Edit the tiny project's params.yaml in a test; put back afterwards."""
+    path = tiny / "params.yaml"
+    saved = path.read_text()
+    yield path
+    path.write_text(saved)
+
+
+def test_texts_are_cut_where_the_model_was_trained_not_where_params_say_now(tiny, edited_params, capsys):
+    """vectorize.sequence_length edited after training (vectorize not rerun): the model still
+    reads as many tokens as in training (its metadata), not the new value."""
+    from newscat.serve.predict import main
+
+    edited_params.write_text(edited_params.read_text().replace("sequence_length: 48", "sequence_length: 2"))
+    main(["--json", "--model", "lstm", " ".join(VOCAB)])
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["tokens_read"], answer["known_tokens"]) == (TRAINED_LENGTH, TRAINED_LENGTH)
+
+
+def test_invalid_params_block_only_the_default_model(tiny, edited_params, capsys):
+    """params.yaml mid-edit (a misspelt key): --model needs nothing from it; the default model
+    (model.cell) does, and the error names the key."""
+    from newscat.core.params import ParamsError
+    from newscat.serve.predict import main
+
+    edited_params.write_text(edited_params.read_text().replace("  units:", "  unit:"))
+    main(["--json", "--model", "baseline", KNOWN])
+    assert json.loads(capsys.readouterr().out)["class"]
+    with pytest.raises(ParamsError, match=r"model\.unit: unknown key \(did you mean 'model\.units'\?\)"):
+        main([KNOWN])
 
 
 # ---------------------------------------------------------------- damaged files, odd bytes: one line, no traceback

@@ -134,6 +134,7 @@ def test_missing_model_names_the_stage_to_run_and_the_project(built_project, tmp
     result = newscat(["predict", "--project", str(project), "--model", "baseline", "some text"], tmp_path)
     assert (result.returncode, result.stdout) == (1, "")
     assert "models/baseline.joblib" in result.stderr and "dvc repro train_baseline" in result.stderr
+    assert f"(or `dvc checkout --force models/baseline.joblib`) in {project.resolve()}" in result.stderr  # where it works
     assert f"(project: {project.resolve()})" in result.stderr
 
 

@@ -69,14 +69,13 @@ def test_evaluate_predict_and_savedmodel_give_the_same_probabilities(built_proje
     import tensorflow as tf
 
     from newscat.core.inference import load_model
-    from newscat.core.params import load_params
     from newscat.core.registry import serving_path
     from newscat.serve.predict import predict_proba
 
     monkeypatch.chdir(built_project.path)  # read-only: everything below only reads
     x_test, y_test = np.load("data/vectorized/x_test.npy"), np.load("data/vectorized/y_test.npy")
     evaluate_path = predict_by_length(load_model(cell), x_test)
-    predict_path = np.asarray(predict_proba(cell, test_texts, load_params().vectorize.sequence_length))
+    predict_path = np.asarray(predict_proba(cell, test_texts))
     savedmodel = tf.saved_model.load(str(serving_path(cell)))
     serving_path_probabilities = savedmodel.serve(tf.constant(test_texts))["probabilities"].numpy()
 

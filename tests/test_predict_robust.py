@@ -49,11 +49,9 @@ def trained(built_project):
 @pytest.fixture(scope="module")
 def probabilities(trained):
     """{model: [len(ODD_TEXTS), 4]} from one predict_proba call per model."""
-    from newscat.core.params import load_params
     from newscat.serve.predict import predict_proba
 
-    seq_len = load_params().vectorize.sequence_length
-    return {name: np.asarray(predict_proba(name, list(ODD_TEXTS.values()), seq_len)) for name in MODELS}
+    return {name: np.asarray(predict_proba(name, list(ODD_TEXTS.values()))) for name in MODELS}
 
 
 def assert_distribution(row):
@@ -77,10 +75,9 @@ def test_one_row_per_text(probabilities, model):
 def test_odd_text_alone_is_classified_like_in_a_batch(trained, probabilities, case):
     """A batch of one odd text (every row padding-only, or full length) works and gives the
     same answer as inside a batch: trimming padding per batch does not change results."""
-    from newscat.core.params import load_params
     from newscat.serve.predict import predict_proba
 
-    alone = np.asarray(predict_proba("lstm", [ODD_TEXTS[case]], load_params().vectorize.sequence_length))
+    alone = np.asarray(predict_proba("lstm", [ODD_TEXTS[case]]))
     assert alone.shape == (1, len(CLASS_NAMES))
     assert_distribution(alone[0])
     np.testing.assert_allclose(alone[0], probabilities["lstm"][list(ODD_TEXTS).index(case)], atol=1e-5)

@@ -27,8 +27,10 @@ _WITH_ATTENTION = weakref.WeakKeyDictionary()  # model -> its twin that also ret
 def load_model(name: str, root: Path = Path(".")):
     """A trained model by name (newscat.core.registry.MODELS) from the project at root; a clear
     error naming the file and the stage to run if it is missing, damaged or unreadable."""
-    path = root / (BASELINE_FILE if name == BASELINE else keras_model_path(name))
-    hint = f"run `dvc repro {STAGE_OF[name]}` (or `dvc checkout --force {path}`)"
+    relative = BASELINE_FILE if name == BASELINE else keras_model_path(name)
+    path = root / relative
+    where = "" if root == Path(".") else f" in {root}"  # DVC's commands run in the project
+    hint = f"run `dvc repro {STAGE_OF[name]}` (or `dvc checkout --force {relative}`){where}"
     require_file(path, hint)
     try:
         if name == BASELINE:

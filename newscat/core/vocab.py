@@ -20,6 +20,7 @@ OOV_ID = 1  # [UNK]: any word not in the vocabulary
 OOV_TOKEN = "[UNK]"
 RESERVED_TOKENS = 2  # PAD_ID and OOV_ID come before the first word
 VOCAB_KEY = "newscat_vocab_sha256"  # in a trained model's metadata.json
+SEQUENCE_LENGTH_KEY = "newscat_sequence_length"  # likewise: the token ids' width it was trained on
 
 
 def vocabulary_size(vocabulary: Sequence[str]) -> int:
@@ -48,6 +49,16 @@ def load_vocabulary(path: Path = VOCAB_FILE) -> list[str]:
 
 def vocabulary_sha256(vocab_file: Path = VOCAB_FILE) -> str:
     return hashlib.sha256(require_file(vocab_file, "run `dvc repro vectorize`").read_bytes()).hexdigest()
+
+
+def trained_sequence_length(cell: str, root: Path = Path(".")) -> int:
+    """How many tokens of a text the cell's model read in training (vectorize.sequence_length then,
+    in its metadata): predict and export cut texts there, whatever params.yaml says now."""
+    model_file = require_file(root / keras_model_path(cell), f"run `dvc repro {STAGE_OF[cell]}`")
+    length = keras_archive_metadata(model_file).get(SEQUENCE_LENGTH_KEY)
+    if not isinstance(length, int):
+        raise PipelineError(f"{model_file} records no sequence length; retrain: run `dvc repro {STAGE_OF[cell]}`")
+    return length
 
 
 def check_vocabulary(cell: str, root: Path = Path(".")) -> list[str]:

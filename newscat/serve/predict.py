@@ -2,7 +2,7 @@
 
 Training's cleaning and vocabulary (checked against the model's hash) are applied. Each answer
 carries its probability and flags (no known word, mostly unknown words, unsure); an empty line
-is skipped; no input at all: exit status 2.
+is skipped; no input at all (or only empty lines): exit status 2.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from newscat.core.io import require_file
 from newscat.core.params import load_params
 from newscat.core.registry import (BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, NLTK_DATA, PARAMS_FILE, RNN_CELLS,
                                    VOCAB_FILE)
-from newscat.core.vocab import check_vocabulary, load_vocabulary
+from newscat.core.vocab import check_vocabulary, load_vocabulary, trained_sequence_length
 from newscat.data.text import clean_texts, read_stopwords
 
 
-def predict_proba(name: str, texts: list[str], sequence_length: int, root: Path = Path(".")):
+def predict_proba(name: str, texts: list[str], root: Path = Path(".")):
     """Class probabilities [len(texts), 4] of raw texts under the named model of the project at root."""
     cleaned = clean_texts(texts, read_stopwords(root / NLTK_DATA))
-    return predict_cleaned(name, load_model(name, root), cleaned, sequence_length, root)
+    length = None if name == BASELINE else trained_sequence_length(name, root)
+    return predict_cleaned(name, load_model(name, root), cleaned, length, root)
 
 
 def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")):
@@ -86,20 +87,18 @@ def read_texts(args) -> tuple[list[str], list[int]]:
     if args.texts and args.file:
         raise UsageError(f"texts given as arguments and --file {args.file}: give one or the other")
     if args.texts:  # bytes the locale could not decode arrive as surrogates
-        lines = [text.encode("utf-8", "surrogateescape") for text in args.texts]
+        source, lines = "the command line", [text.encode("utf-8", "surrogateescape") for text in args.texts]
     elif args.file:
         path = Path(require_file(args.file))
         if path.is_dir():
             raise UsageError(f"{args.file} is a directory; --file takes a text file, one text per line")
-        lines = path.read_bytes().splitlines()
-        if not lines:
-            raise UsageError(f"{args.file} is empty: {NO_INPUT}")
+        source, lines = args.file, path.read_bytes().splitlines()
     elif sys.stdin.isatty():
         raise UsageError(NO_INPUT)
     else:
-        lines = sys.stdin.buffer.read().splitlines()
-        if not lines:
-            raise UsageError(f"stdin is empty: {NO_INPUT}")
+        source, lines = "stdin", sys.stdin.buffer.read().splitlines()
+    if not any(line.strip() for line in lines):  # nothing to classify: as no input at all
+        raise UsageError(f"{source} {'holds only empty lines' if lines else 'is empty'}: {NO_INPUT}")
     pairs = [decoded(line) for line in lines]
     return [text for text, _ in pairs], [replaced for _, replaced in pairs]
 
@@ -146,17 +145,17 @@ def main(argv: list[str] | None = None, root: Path = Path("."), check_project: b
 
 
 def classify(args, root: Path) -> None:
-    params = load_params(root / PARAMS_FILE)
-    args.model = args.model or params.model.cell
+    args.model = args.model or load_params(root / PARAMS_FILE).model.cell  # params.yaml: only for the default
     if hasattr(sys.stdout, "reconfigure"):  # a real stream (not a test's StringIO)
         sys.stdout.reconfigure(errors="replace")  # any text prints, whatever the locale's encoding
     texts, replaced = read_texts(args)
-    cleaned, length = clean_texts(texts, read_stopwords(root / NLTK_DATA)), params.vectorize.sequence_length
+    cleaned = clean_texts(texts, read_stopwords(root / NLTK_DATA))
     names = MODELS if args.model == ENSEMBLE else (args.model,)
     models = {name: load_model(name, root) for name in names}  # once, for both uses
-    probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, length, root) for n, m in models.items()])
+    length = {name: None if name == BASELINE else trained_sequence_length(name, root) for name in names}
+    probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, length[n], root) for n, m in models.items()])
     vocabulary_of = RNN_CELLS[0] if args.model == ENSEMBLE else args.model  # the ensemble: the RNNs' words
-    known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length, root)
+    known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length[vocabulary_of], root)
     for text, probs, (n_known, n_read), n_replaced in zip(texts, probabilities, known, replaced):
         if not text.strip():  # nothing to read: a note, not a class
             print(json.dumps({"text": text, "skipped": "empty line"}) if args.json else "(empty line: skipped)")

@@ -22,7 +22,8 @@ import numpy as np
 from newscat.core.errors import PipelineError
 from newscat.core.io import load_vectorized, make_keras_archive_reproducible, write_json
 from newscat.core.registry import RNN_CELLS, RUN_KEY
-from newscat.core.vocab import VOCAB_KEY, load_vocabulary, vocabulary_sha256, vocabulary_size
+from newscat.core.vocab import (SEQUENCE_LENGTH_KEY, VOCAB_KEY, load_vocabulary, vocabulary_sha256,
+                                vocabulary_size)
 from newscat.train.resume import (EpochCheckpoint, PerEpochSeed, claim_checkpoint, load_checkpoint,
                                   remove_checkpoint, remove_stale_checkpoints, run_id, run_identity)
 
@@ -35,7 +36,9 @@ class TrainingRun:
     best_epoch: int  # 1-based: the epoch whose weights the model holds (EarlyStopping restored them)
     identity: dict  # newscat.train.resume.run_identity
     checkpoint: Path | None
-    seconds: float
+    seconds: float  # of this process's training: epochs after first_epoch
+    first_epoch: int  # epochs a resumed checkpoint had done (0: none)
+    sequence_length: int  # the token ids' width it was trained on
 
     def summary(self) -> dict:
         """The DVCLive summary (metrics.json): the kept model, not the last epoch."""
@@ -154,13 +157,15 @@ def fit_arrays(cell: str, params, train: tuple, val: tuple, vocab_size: int, che
             remove_checkpoint(checkpoint)
         raise
     return TrainingRun(cell, model, history, early_stopping.best_epoch + 1, identity,
-                       Path(checkpoint) if checkpoint else None, time.perf_counter() - start)
+                       Path(checkpoint) if checkpoint else None, time.perf_counter() - start, first_epoch,
+                       int(x_train.shape[1]))
 
 
 def save_model(run: TrainingRun, model_file: Path, weights_file: Path) -> None:
     """The .keras archive (with optimizer state; same model -> same bytes) and the weights."""
     run.model.save(model_file)  # metadata: the run, and the models/vocab.txt it was trained with
-    make_keras_archive_reproducible(model_file, {RUN_KEY: run_id(run.identity), VOCAB_KEY: vocabulary_sha256()})
+    make_keras_archive_reproducible(model_file, {RUN_KEY: run_id(run.identity), VOCAB_KEY: vocabulary_sha256(),
+                                                 SEQUENCE_LENGTH_KEY: run.sequence_length})
     run.model.save_weights(weights_file)
 
 
@@ -189,5 +194,6 @@ def discard_checkpoint(run: TrainingRun) -> None:
 
 def report(run: TrainingRun) -> str:
     s = run.summary()
-    return (f"train_{run.cell}: {run.seconds:.1f} s of training; kept epoch {s['best_epoch']} of "
+    resumed = f" (epochs {run.first_epoch + 1}-{s['epochs_run']}: resumed)" if run.first_epoch else ""
+    return (f"train_{run.cell}: {run.seconds:.1f} s of training{resumed}; kept epoch {s['best_epoch']} of "
             f"{s['epochs_run']} (val_loss {s['val_loss']:.4f}, val_accuracy {s['val_accuracy']:.4f})")
