@@ -105,10 +105,11 @@ def test_restart_continues_after_last_completed_epoch(runs):
     assert match, runs["resumed"].stdout
     assert int(match.group(1)) == runs["killed_state"]["epochs_done"] == KILL_AFTER
     assert epochs_run(runs["resumed"]) == list(range(KILL_AFTER + 1, EPOCHS + 1))
+    assert f"s of training (epochs {KILL_AFTER + 1}-{EPOCHS}: resumed); kept epoch" in runs["resumed"].stdout
 
 
 def test_uninterrupted_run_trains_every_epoch_from_scratch(runs):
-    assert not RESUMED.search(runs["uninterrupted"].stdout)
+    assert not RESUMED.search(runs["uninterrupted"].stdout) and ": resumed)" not in runs["uninterrupted"].stdout
     assert epochs_run(runs["uninterrupted"]) == list(range(1, EPOCHS + 1))
 
 
