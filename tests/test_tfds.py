@@ -107,10 +107,11 @@ def test_missing_manual_archive_says_how_to_run_offline(tmp_path):
         load_tfds_splits(manual_dir=str(tmp_path), data_dir=str(tmp_path / "tfds"))
 
 
-def test_unreachable_network_fails_fast_with_offline_help(monkeypatch, tmp_path):
+def test_unreachable_network_fails_fast_with_offline_help(monkeypatch, tmp_path, caplog):
     def refuse(*args, **kwargs):
         raise OSError("Name or service not known")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
     with pytest.raises(PipelineError, match="unreachable.*make sample.*data.source: csv.*data.manual_dir"):
         load_tfds_splits(data_dir=str(tmp_path / "tfds"))
+    assert not [r.getMessage() for r in caplog.records], "TFDS's warnings precede the offline help"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import logging
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -234,7 +235,13 @@ def load_tfds_splits(manual_dir: str | None = None, data_dir: str | None = None
     quiet.import_tensorflow()  # before tensorflow_datasets imports it: its start-up lines dropped
     import tensorflow_datasets as tfds
 
-    _check_tfds_can_prepare(tfds.builder("ag_news_subset", data_dir=data_dir), manual_dir)
+    absl = logging.getLogger("absl")
+    level = absl.level
+    absl.setLevel(logging.ERROR)  # drops "Variant folder ... has no dataset_info.json": said before any download
+    try:
+        _check_tfds_can_prepare(tfds.builder("ag_news_subset", data_dir=data_dir), manual_dir)
+    finally:
+        absl.setLevel(level)
     config = tfds.download.DownloadConfig(manual_dir=manual_dir, try_download_gcs=False)
     try:
         datasets = tfds.load("ag_news_subset", split=list(SPLITS), data_dir=data_dir,
