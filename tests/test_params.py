@@ -174,6 +174,23 @@ def test_invalid_yaml_and_missing_file(tmp_path):
         load_params(tmp_path / "missing.yaml")
 
 
+def test_problems_in_the_file_name_their_line(tmp_path):
+    """Read from a file, each problem names the line its key is written on (a missing key: its group's)."""
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    units, dropout = (next(i for i, line in enumerate(lines, 1) if line.startswith(f"  {key}:"))
+                      for key in ("units", "dropout"))
+    path = tmp_path / "params.yaml"
+    path.write_text(text.replace("\n  units: ", "\n  units: abc #"), encoding="utf-8")
+    with pytest.raises(ParamsError, match=rf"^{re.escape(str(path))}:{units}: model\.units = 'abc' is invalid"):
+        load_params(path)
+    path.write_text(text.replace("\n  units: ", "\n  units: abc #").replace("\n  dropout: ", "\n  dropout: 1.5 #"))
+    with pytest.raises(ParamsError) as info:
+        load_params(path)
+    assert f"line {units}: model.units = 'abc' is invalid" in str(info.value)
+    assert f"line {dropout}: model.dropout = 1.5 is invalid: Input should be less than 1" in str(info.value)
+
+
 def test_int_accepted_for_float_and_stored_as_float():
     params = parse_params(with_changes(baseline__C=10, model__dropout=0))
     assert params.baseline.C == 10.0 and isinstance(params.baseline.C, float)

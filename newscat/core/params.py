@@ -149,8 +149,9 @@ def _problem(error: dict, raw: dict) -> str:
     return f"{key} = {_show(value)} is invalid{hint}: {error['msg'].removeprefix('Value error, ')}"
 
 
-def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
-    """Validate a params mapping; raise ParamsError listing every problem, one line each."""
+def parse_params(raw: Any, source: str = str(PARAMS_FILE), lines: dict[tuple, int] | None = None) -> Params:
+    """Validate a params mapping; raise ParamsError listing every problem, one line each (with
+    its line in the file when `lines` maps (group,) and (group, key) to where they are written)."""
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: expected a mapping of groups {', '.join(GROUPS)}, got {_show(raw)}")
     try:
@@ -163,10 +164,23 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
                 problems[where] += " or " + error["msg"].removeprefix("Input should be ")
             else:
                 problems[where] = _problem(error, raw)
-    lines = list(problems.values())
-    if len(lines) == 1:
-        raise ParamsError(f"{source}: {lines[0]}")
-    raise ParamsError(f"{source}: {len(lines)} invalid parameter(s):\n  - " + "\n  - ".join(lines))
+    lines = lines or {}
+    found = [(lines.get(where) or lines.get(where[:1]), text) for where, text in problems.items()]
+    if len(found) == 1:
+        line, text = found[0]
+        raise ParamsError(f"{source}{f':{line}' if line else ''}: {text}")
+    listed = "\n  - ".join(f"line {line}: {text}" if line else text for line, text in found)
+    raise ParamsError(f"{source}: {len(found)} invalid parameter(s):\n  - {listed}")
+
+
+def key_lines(text: str) -> dict[tuple, int]:
+    """The line (from 1) where each group and each group's key is written."""
+    document, lines = YAML(typ="rt", pure=True).load(text), {}
+    for group, keys in (document.items() if isinstance(document, dict) else ()):
+        lines[(group,)] = document.lc.key(group)[0] + 1
+        for key in (keys if isinstance(keys, dict) else ()):
+            lines[(group, key)] = keys.lc.key(key)[0] + 1
+    return lines
 
 
 def read_yaml(text: str):
@@ -178,7 +192,8 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate params.yaml (every stage calls this before doing any work)."""
     path = Path(path)
     try:
-        raw = read_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = read_yaml(text)
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found; run from the project root (the folder holding dvc.yaml), "
                           f"or restore it: git checkout {path}") from None
@@ -191,4 +206,4 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
         raise ParamsError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise ParamsError(f"{path}: a value YAML cannot read as a number ({exc})") from None
-    return parse_params(raw, str(path))
+    return parse_params(raw, str(path), key_lines(text))
