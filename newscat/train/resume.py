@@ -3,8 +3,8 @@
 After each epoch `EpochCheckpoint` replaces tmp/resume/train_<cell>/worker-<i>.keras (os.replace,
 atomic): the model with its optimizer, EarlyStopping's state and best weights, and every epoch's
 logs. Only the same run resumes it (`run_identity`: cell, params, data, training code, TF/Keras
-versions); any difference is named and the checkpoint discarded. Dropout and input order are functions of
-(seed, epoch), so a resumed run repeats the same arithmetic.
+versions); any difference is named and the checkpoint discarded. Dropout and input order are
+functions of (seed, epoch), so a resumed run repeats the same arithmetic.
 """
 
 from __future__ import annotations
