@@ -67,14 +67,14 @@ def test_unknown_group_is_named(group, suggestion):
 
 @pytest.mark.parametrize("key, value, expected", [
     ("train__learning_rate", "1e-3", "is invalid (quoted in YAML: write the number without quotes)"),
-    ("train__epochs", True, "is invalid: Input should be a valid integer"),
-    ("train__batch_size", 32.0, "is invalid: Input should be a valid integer"),
+    ("train__epochs", True, "is invalid: Input should be a valid integer (>= 1)"),
+    ("train__batch_size", 32.0, "is invalid: Input should be a valid integer (>= 1, <= 65536)"),
     ("model__units", "64", "is invalid (quoted in YAML"),
-    ("model__units", "lots", "is invalid: Input should be a valid integer"),  # a word: no hint about quotes
-    ("model__dropout", [0.1], "is invalid: Input should be a valid number"),
+    ("model__units", "lots", "is invalid: Input should be a valid integer (>= 1, <= 4096)"),  # no hint about quotes
+    ("model__dropout", [0.1], "is invalid: Input should be a valid number (>= 0, < 1)"),
     ("model__cell", 1, "is invalid: Input should be 'lstm' or 'gru'"),
-    ("data__seed", None, "is invalid: Input should be a valid integer"),
-    ("baseline__C", False, "is invalid: Input should be a valid number"),
+    ("data__seed", None, "is invalid: Input should be a valid integer (>= 0, <= 4294967295)"),
+    ("baseline__C", False, "is invalid: Input should be a valid number (> 0)"),
 ])
 def test_wrong_type_names_key_value_and_expected_type(key, value, expected):
     message = problems_of(with_changes(**{key: value}))
