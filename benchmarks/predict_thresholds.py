@@ -38,14 +38,12 @@ def main() -> None:
     quiet.import_tensorflow()
     from newscat.core.io import load_clean
     from newscat.core.inference import ensemble_probabilities, load_model
-    from newscat.core.params import load_params
     from newscat.core.registry import ENSEMBLE, MODELS, RNN_CELLS
     from newscat.serve.predict import KNOWN_SHARE_BELOW, UNSURE_BELOW, known_token_counts, predict_cleaned
 
     labels, cleaned = load_clean("val")
-    length = load_params().vectorize.sequence_length
     models = {name: load_model(name) for name in MODELS}
-    probabilities = {name: predict_cleaned(name, model, cleaned, length) for name, model in models.items()}
+    probabilities = {name: predict_cleaned(name, model, cleaned) for name, model in models.items()}
     probabilities[ENSEMBLE] = ensemble_probabilities(list(probabilities.values()))
     print(f"{len(labels)} validation rows; predict flags: unsure below {UNSURE_BELOW}, "
           f"mostly unknown words below a known share of {KNOWN_SHARE_BELOW}")
@@ -57,7 +55,7 @@ def main() -> None:
         print(f"  flagged unsure: {unsure.mean():.1%} of rows, right {correct[unsure].mean():.3f}; "
               f"the others right {correct[~unsure].mean():.3f}")
         vocabulary_of = RNN_CELLS[0] if name == ENSEMBLE else name
-        known, total = map(np.array, zip(*known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length)))
+        known, total = map(np.array, zip(*known_token_counts(vocabulary_of, models[vocabulary_of], cleaned)))
         share = known / np.maximum(total, 1)
         table(name, correct, share, "known share of its words")
         few = share < KNOWN_SHARE_BELOW

@@ -16,7 +16,7 @@ from newscat.core.registry import (ATTENTION_FIGURE, CLEAN_REPORT, DISPLAY_NAMES
                                    REPORT_FILE, RNN_CELLS, SCORED_NAMES, TRAINING_CURVES, confusion_figure,
                                    confusion_path, history_figure_path, live_dir, scores_path)
 from newscat.core.staging import StagedOutputs
-from newscat.core.vocab import check_vocabulary
+from newscat.core.vocab import trained_inputs
 from newscat.evaluate.attention_figure import attention_figure, explain_examples
 from newscat.evaluate.evaluation import (classification_metrics, confusion_matrix_figure, headline_metrics,
                                          history_figure, write_confusion_data, write_training_curves)
@@ -39,7 +39,7 @@ def main() -> None:
 
     headline = load_params().model.cell
     for cell in RNN_CELLS:  # the models/vocab.txt that made data/vectorized is theirs
-        vocabulary = check_vocabulary(cell)
+        vocabulary, _ = trained_inputs(cell)
     x_test, y_test = load_vectorized("test")
     _, texts = load_clean("test")
     scores, all_probabilities, sizes = {}, [], {}

@@ -9,7 +9,7 @@ from newscat.core.errors import run_stage
 from newscat.core.inference import load_model
 from newscat.core.registry import RNN_CELLS, serving_path
 from newscat.core.staging import StagedOutputs
-from newscat.core.vocab import check_vocabulary, trained_sequence_length
+from newscat.core.vocab import trained_inputs
 
 EXPORT_SEED = 0
 
@@ -19,14 +19,13 @@ def main() -> None:
 
     from newscat.serve.serving import export_serving
 
-    for cell in RNN_CELLS:
-        vocabulary = check_vocabulary(cell)
     with StagedOutputs() as out:
         for cell in RNN_CELLS:
             # Loading gives the RNN's (unused, inference-irrelevant) seed-generator state a random
             # value unless seeded; a fixed seed makes the same model export to the same bytes.
             keras.utils.set_random_seed(EXPORT_SEED)
-            export_serving(load_model(cell), vocabulary, trained_sequence_length(cell), out.path(serving_path(cell)))
+            vocabulary, sequence_length = trained_inputs(cell)
+            export_serving(load_model(cell), vocabulary, sequence_length, out.path(serving_path(cell)))
     print(f"export: {', '.join(str(serving_path(c)) for c in RNN_CELLS)} (raw text in, 4 class probabilities out)")
 
 

@@ -57,16 +57,14 @@ def probabilities(sample_models):
     """name -> function(texts) -> class probabilities, through predict's own path (raw text,
     the cleaning function, the vocabulary check, the model)."""
     from newscat.core.inference import load_model
-    from newscat.core.params import load_params
     from newscat.serve.predict import predict_cleaned
     from newscat.data.text import clean_texts
 
     root = sample_models.path
-    length = load_params(root / "params.yaml").vectorize.sequence_length
     models = {name: load_model(name, root) for name in MODELS}
 
     def predict(name, texts):
-        return predict_cleaned(name, models[name], clean_texts(texts), length, root)
+        return predict_cleaned(name, models[name], clean_texts(texts), root)
     return predict
 
 

@@ -1,6 +1,6 @@
 """The vocabulary and its token ids: 0 is padding (at the end of a row), 1 is [UNK], the words of
 models/vocab.txt follow. A trained model records the file's SHA-256 (VOCAB_KEY); evaluate, predict
-and export refuse another (`check_vocabulary`), which would silently feed it the wrong words.
+and export refuse another (`trained_inputs`), which would silently feed it the wrong words.
 """
 
 from __future__ import annotations
@@ -42,36 +42,34 @@ def save_vocabulary(path: Path, vocabulary: Sequence[str]) -> None:
     path.write_text("".join(f"{token}\n" for token in vocabulary), encoding="utf-8")
 
 
+def _vocabulary_bytes(path: Path = VOCAB_FILE) -> bytes:
+    return require_file(path, "run `dvc repro vectorize`").read_bytes()
+
+
 def load_vocabulary(path: Path = VOCAB_FILE) -> list[str]:
-    text = require_file(path, "run `dvc repro vectorize`").read_text(encoding="utf-8")
-    return text.splitlines()
+    return _vocabulary_bytes(path).decode("utf-8").splitlines()
 
 
 def vocabulary_sha256(vocab_file: Path = VOCAB_FILE) -> str:
-    return hashlib.sha256(require_file(vocab_file, "run `dvc repro vectorize`").read_bytes()).hexdigest()
+    return hashlib.sha256(_vocabulary_bytes(vocab_file)).hexdigest()
 
 
-def trained_sequence_length(cell: str, root: Path = Path(".")) -> int:
-    """How many tokens of a text the cell's model read in training (vectorize.sequence_length then,
-    in its metadata): predict and export cut texts there, whatever params.yaml says now."""
-    model_file = require_file(root / keras_model_path(cell), f"run `dvc repro {STAGE_OF[cell]}`")
-    length = keras_archive_metadata(model_file).get(SEQUENCE_LENGTH_KEY)
-    if not isinstance(length, int):
-        raise PipelineError(f"{model_file} records no sequence length; retrain: run `dvc repro {STAGE_OF[cell]}`")
-    return length
-
-
-def check_vocabulary(cell: str, root: Path = Path(".")) -> list[str]:
-    """The vocabulary of the project at root, refused unless it is the one the cell's model trained with."""
+def trained_inputs(cell: str, root: Path = Path(".")) -> tuple[list[str], int]:
+    """(vocabulary, sequence length) the cell's model was trained with, from the project at root: its
+    models/vocab.txt, refused unless the model records that file's hash, and the vectorize.sequence_length
+    the model records (predict and export cut texts there, whatever params.yaml says now)."""
     hint = f"run `dvc repro {STAGE_OF[cell]}`"
     vocab_file = root / VOCAB_FILE
     model_file = require_file(root / keras_model_path(cell), hint)
-    expected = keras_archive_metadata(model_file).get(VOCAB_KEY)
-    data = require_file(vocab_file, "run `dvc repro vectorize`").read_bytes()
-    actual = hashlib.sha256(data).hexdigest()
+    metadata = keras_archive_metadata(model_file)
+    data = _vocabulary_bytes(vocab_file)
+    actual, expected = hashlib.sha256(data).hexdigest(), metadata.get(VOCAB_KEY)
     if expected != actual:
         raise PipelineError(
             f"{vocab_file} is not the vocabulary {model_file} was trained with: its SHA-256 is {actual[:12]}..., "
             f"the model records {(expected or 'none')[:12]}...; valid: the {vocab_file} written with the model "
             f"(`dvc checkout`), or retrain: {hint}")
-    return data.decode("utf-8").splitlines()
+    length = metadata.get(SEQUENCE_LENGTH_KEY)
+    if not isinstance(length, int):
+        raise PipelineError(f"{model_file} records no sequence length; retrain: {hint}")
+    return data.decode("utf-8").splitlines(), length

@@ -17,36 +17,35 @@ from newscat.core.errors import PipelineError, UsageError, run_stage
 from newscat.core.inference import class_probabilities, ensemble_probabilities, load_model
 from newscat.core.io import require_file
 from newscat.core.params import load_params
-from newscat.core.registry import (BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, NLTK_DATA, PARAMS_FILE, RNN_CELLS,
-                                   VOCAB_FILE)
-from newscat.core.vocab import check_vocabulary, load_vocabulary, trained_sequence_length
+from newscat.core.registry import BASELINE, CLASS_NAMES, ENSEMBLE, MODELS, NLTK_DATA, PARAMS_FILE, RNN_CELLS
+from newscat.core.vocab import trained_inputs
 from newscat.data.text import clean_texts, read_stopwords
 
 
 def predict_proba(name: str, texts: list[str], root: Path = Path(".")):
     """Class probabilities [len(texts), 4] of raw texts under the named model of the project at root."""
     cleaned = clean_texts(texts, read_stopwords(root / NLTK_DATA))
-    length = None if name == BASELINE else trained_sequence_length(name, root)
-    return predict_cleaned(name, load_model(name, root), cleaned, length, root)
+    return predict_cleaned(name, load_model(name, root), cleaned, root)
 
 
-def predict_cleaned(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")):
-    """Class probabilities of cleaned texts under a loaded model of the project at root."""
+def predict_cleaned(name: str, model, cleaned: list[str], root: Path = Path(".")):
+    """Class probabilities of cleaned texts under a loaded model of the project at root (an RNN reads
+    them through the vocabulary and sequence length it was trained with)."""
     if name == BASELINE:
         return class_probabilities(name, model, cleaned=cleaned)
     from newscat.data.features import encode, make_encoder
 
-    ids = encode(make_encoder(check_vocabulary(name, root), sequence_length), cleaned)
+    ids = encode(make_encoder(*trained_inputs(name, root)), cleaned)
     return class_probabilities(name, model, ids=ids)
 
 
-def known_token_counts(name: str, model, cleaned: list[str], sequence_length: int, root: Path = Path(".")
-                       ) -> list[tuple[int, int]]:
+def known_token_counts(name: str, model, cleaned: list[str], root: Path = Path(".")) -> list[tuple[int, int]]:
     """Per cleaned text, (tokens the model reads that it knows, tokens it reads)."""
     if name == BASELINE:  # whitespace tokens (newscat.train.baseline), its TF-IDF vocabulary
         vocabulary, limit = model.named_steps["tfidf"].vocabulary_, None
     else:
-        vocabulary, limit = set(load_vocabulary(root / VOCAB_FILE)), sequence_length
+        words, limit = trained_inputs(name, root)
+        vocabulary = set(words)
     return [(sum(token in vocabulary for token in tokens), len(tokens))
             for tokens in (text.split()[:limit] for text in cleaned)]
 
@@ -152,10 +151,9 @@ def classify(args, root: Path) -> None:
     cleaned = clean_texts(texts, read_stopwords(root / NLTK_DATA))
     names = MODELS if args.model == ENSEMBLE else (args.model,)
     models = {name: load_model(name, root) for name in names}  # once, for both uses
-    length = {name: None if name == BASELINE else trained_sequence_length(name, root) for name in names}
-    probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, length[n], root) for n, m in models.items()])
+    probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, root) for n, m in models.items()])
     vocabulary_of = RNN_CELLS[0] if args.model == ENSEMBLE else args.model  # the ensemble: the RNNs' words
-    known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, length[vocabulary_of], root)
+    known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, root)
     for text, probs, (n_known, n_read), n_replaced in zip(texts, probabilities, known, replaced):
         if not text.strip():  # nothing to read: a note, not a class
             print(json.dumps({"text": text, "skipped": "empty line"}) if args.json else "(empty line: skipped)")

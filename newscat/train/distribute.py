@@ -48,9 +48,10 @@ def _tf_config() -> dict:
 
 def is_chief() -> bool:
     """Whether this process keeps the outputs: the chief, worker 0 without one, or no TF_CONFIG."""
-    task = _tf_config().get("task") or {"type": "chief"}
+    config = _tf_config()
+    task = config.get("task") or {"type": "chief"}
     return task.get("type") == "chief" or (task.get("type") == "worker" and int(task.get("index", 0)) == 0
-                                           and "chief" not in _tf_config().get("cluster", {}))
+                                           and "chief" not in config.get("cluster", {}))
 
 
 def worker_name() -> str:
