@@ -60,8 +60,8 @@ def predict(*argv, stdin=subprocess.DEVNULL, cwd):
 @pytest.mark.parametrize("argv, source", [
     ((), "stdin is empty"),
     (("--file", "empty.txt"), "empty.txt is empty"),
-    (("--file", "blank.txt"), "blank.txt holds only empty lines"),  # nothing to classify either
-    (("", "  "), "the command line holds only empty lines"),
+    (("--file", "blank.txt"), "blank.txt holds only blank text"),  # nothing to classify either
+    (("", "  "), "the command line holds only blank text"),
 ])
 def test_no_input_is_one_message_and_exit_status_2(tiny, argv, source):
     (tiny / "empty.txt").write_text("")
@@ -98,19 +98,34 @@ def test_text_with_no_known_word_is_flagged_in_plain_output(tiny, capsys):
     assert "no known word" not in known_line
 
 
-@pytest.mark.parametrize("top, known, read, replaced, expected", [
-    (0.9, 3, 3, 0, []),
-    (0.9, 0, 3, 0, ["no known word: a guess"]),
-    (0.9, 1, 3, 0, ["mostly unknown words: 1 of 3 known"]),
-    (0.9, 2, 4, 0, []),  # half is not "mostly"
-    (0.49, 3, 3, 0, ["unsure: top probability under 0.5"]),
-    (0.5, 3, 3, 2, ["2 undecodable byte(s) replaced"]),
-    (0.3, 0, 2, 0, ["no known word: a guess", "unsure: top probability under 0.5"]),
+@pytest.mark.parametrize("top, known, read, replaced, words, expected", [
+    (0.9, 3, 3, 0, 3, []),
+    (0.9, 0, 3, 0, 3, ["no known word: a guess"]),
+    (0.9, 0, 0, 0, 0, ["no word left after cleaning (stopwords, numbers, punctuation): a guess"]),
+    (0.9, 1, 3, 0, 3, ["mostly unknown words: 1 of 3 known"]),
+    (0.9, 2, 4, 0, 4, []),  # half is not "mostly"
+    (0.49, 3, 3, 0, 3, ["unsure: top probability under 0.5"]),
+    (0.5, 3, 3, 2, 3, ["2 undecodable byte(s) replaced"]),
+    (0.9, 48, 48, 0, 400, ["long: the first 48 of 400 words read"]),
+    (0.3, 0, 2, 0, 2, ["no known word: a guess", "unsure: top probability under 0.5"]),
 ])
-def test_flags_say_why_an_answer_may_be_a_guess(top, known, read, replaced, expected):
+def test_flags_say_why_an_answer_may_be_a_guess(top, known, read, replaced, words, expected):
     from newscat.serve.predict import flags
 
-    assert flags(top, known, read, replaced) == expected
+    assert flags(top, known, read, replaced, words) == expected
+
+
+@pytest.mark.parametrize("model", ["lstm", "baseline"])
+def test_a_text_longer_than_the_model_reads_is_flagged(tiny, capsys, model):
+    """The RNN reads the first TRAINED_LENGTH words and says so; the baseline reads them all."""
+    from newscat.serve.predict import main
+
+    words = TRAINED_LENGTH + 3
+    main(["--json", "--model", model, " ".join([KNOWN] * 3), "the of and"], root=tiny)
+    long_text, nothing_left = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert long_text["tokens_read"] == (TRAINED_LENGTH if model == "lstm" else words)
+    assert (f"long: the first {TRAINED_LENGTH} of {words} words read" in long_text["flags"]) == (model == "lstm")
+    assert nothing_left["tokens_read"] == 0 and nothing_left["flags"][0].startswith("no word left after cleaning")
 
 
 def test_mostly_unknown_text_is_flagged_with_its_counts(tiny, capsys):

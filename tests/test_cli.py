@@ -76,7 +76,7 @@ def test_predict_prints_what_the_module_prints_for_the_project(built_project, mo
 def test_predict_prints_one_class_per_text(module_prints):
     lines = [json.loads(line) for line in module_prints["default model, json"].splitlines()]
     assert [line["text"] for line in lines] == [*TEXTS, ""]
-    assert lines.pop() == {"text": "", "skipped": "empty line"}
+    assert lines.pop() == {"text": "", "skipped": "empty text"}
     for line in lines:
         assert line["class"] in CLASS_NAMES
         assert line["probability"] == max(line["probabilities"].values())

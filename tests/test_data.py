@@ -40,6 +40,13 @@ def test_bad_row_is_reported_with_file_and_line(tmp_path, bad_line, reason):
     assert reason in problems.items[0]
 
 
+@pytest.mark.parametrize("first_line, hinted", [('"class","title","description"\n', True), ('"9","t","d"\n', False)])
+def test_a_header_row_is_named_as_one(tmp_path, first_line, hinted):
+    rows, problems = read(tmp_path, (first_line + GOOD).encode())
+    assert len(rows) == 1 and problems.items[0].startswith(f"{tmp_path / 'train.csv'}:1: class ")
+    assert ("a header row? the ag_news_csv layout has none" in problems.items[0]) == hinted
+
+
 def test_undecodable_bytes_are_reported(tmp_path):
     rows, problems = read(tmp_path, GOOD.encode() + b'"1","caf\xe9","x"\n')
     assert len(rows) == 1

@@ -104,13 +104,13 @@ def test_number_written_as_text_gets_a_hint(tmp_path):
 
 
 @pytest.mark.parametrize("key, value, valid", [
-    ("data__val_fraction", 0, "greater than 0"),
-    ("data__val_fraction", 0.6, "less than or equal to 0.5"),
+    ("data__val_fraction", 0, "greater than 0 (> 0, <= 0.5)"),  # the whole range, not only the bound broken
+    ("data__val_fraction", 0.6, "less than or equal to 0.5 (> 0, <= 0.5)"),
     ("data__val_fraction", -0.1, "greater than 0"),
     ("model__cell", "rnn", "'lstm' or 'gru'"),
     ("data__source", "web", "'tfds' or 'csv'"),
     ("data__on_bad_rows", "ignore", "'error' or 'skip'"),
-    ("model__dropout", 1.0, "less than 1"),
+    ("model__dropout", 1.0, "less than 1 (>= 0, < 1)"),
     ("train__epochs", 0, "greater than or equal to 1"),
     ("train__learning_rate", 0.0, "greater than 0"),
     ("vectorize__max_tokens", 2, "greater than or equal to 3"),

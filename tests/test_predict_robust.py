@@ -106,7 +106,7 @@ def test_cli_classifies_every_line_of_an_odd_file(trained, model, tmp_path):
     answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(answers) == len(lines) + 1
     assert "Traceback" not in result.stderr
-    assert answers.pop(0) == {"text": "", "skipped": "empty line"}
+    assert answers.pop(0) == {"text": "", "skipped": "empty text"}
     for answer in answers:
         assert answer["class"] in CLASS_NAMES
         assert answer["probability"] == max(answer["probabilities"].values())
@@ -121,10 +121,10 @@ def test_empty_line_is_skipped_with_a_note_not_classified(trained, json_flag):
     assert len(lines) == 3
     if json_flag:
         answers = [json.loads(line) for line in lines]
-        assert answers[0] == {"text": "", "skipped": "empty line"} and answers[1]["skipped"] == "empty line"
+        assert answers[0] == {"text": "", "skipped": "empty text"} and answers[1]["skipped"] == "empty text"
         assert answers[2]["class"] in CLASS_NAMES
     else:
-        assert lines[:2] == ["(empty line: skipped)"] * 2 and lines[2].split()[0] in CLASS_NAMES
+        assert lines[:2] == ["(empty text: skipped)"] * 2 and lines[2].split()[0] in CLASS_NAMES
 
 
 def test_ensemble_is_the_mean_of_the_three_models(trained):

@@ -146,12 +146,12 @@ def _problem(error: dict, raw: dict) -> str:
     quoted = isinstance(value, str) and kind in ("int_type", "float_type") and re.fullmatch(
         r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value.strip())
     hint = " (quoted in YAML: write the number without quotes)" if quoted else ""
-    bounds = _range(GROUPS[group].model_fields[str(error["loc"][1])]) if kind in ("int_type", "float_type") else ""
+    bounds = _range(GROUPS[group].model_fields[str(error["loc"][1])])  # the whole range, not the bound broken
     return f"{key} = {_show(value)} is invalid{hint}: {error['msg'].removeprefix('Value error, ')}{bounds}"
 
 
 def _range(field) -> str:
-    """The range a number's Field allows, for an error that states only its type: ' (>= 1, <= 4096)'."""
+    """The range a number's Field allows, for an error that states only its type or one bound: ' (>= 0, < 1)'."""
     signs = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
     bounds = [f"{sign} {getattr(m, name)}" for m in field.metadata for name, sign in signs.items() if hasattr(m, name)]
     return f" ({', '.join(bounds)})" if bounds else ""

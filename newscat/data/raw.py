@@ -61,7 +61,9 @@ def validate_row(fields: list[str], where: str, problems: Problems, split: str =
         return None
     klass, title, description = fields
     if klass.strip() not in ("1", "2", "3", "4"):
-        problems.add(where, f"class {klass[:20]!r} is not one of 1, 2, 3, 4", split)
+        header = where.endswith(":1") and not klass.strip().isdigit()  # the layout has no header row
+        problems.add(where, f"class {klass[:20]!r} is not one of 1, 2, 3, 4"
+                     + (" (a header row? the ag_news_csv layout has none: delete it)" if header else ""), split)
         return None
     if not title.strip() and not description.strip():
         problems.add(where, "empty title and description", split)

@@ -17,11 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("predict", add_help=False, help="classify texts with a trained model (options: newscat predict --help)")
     _, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    from newscat.serve import predict
 
-    # The stage runner's handling: an error is one line and its exit status. The command checks
-    # that it runs in a project (the current directory by default), after --help.
-    run_stage(lambda: predict.main(rest, check_project=True), stage="predict", tensorflow=False, tidy=False)
+    def predict_main() -> None:
+        from newscat.serve import predict  # inside the runner: a Ctrl-C while importing is one line too
+
+        predict.main(rest, check_project=True)  # checks it runs in a project (default: here), after --help
+
+    # The stage runner's handling: an error is one line and its exit status.
+    run_stage(predict_main, stage="predict", tensorflow=False, tidy=False)
     return 0
 
 

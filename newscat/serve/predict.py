@@ -1,8 +1,8 @@
 """Classify new text: `python -m newscat.serve.predict "some headline" ...` (or --file, or stdin).
 
 Training's cleaning and vocabulary (checked against the model's hash) are applied. Each answer
-carries its probability and flags (no known word, mostly unknown words, unsure); an empty line
-is skipped; no input at all (or only empty lines): exit status 2.
+carries its probability and flags (nothing known or left to read, mostly unknown words, unsure,
+cut); an empty text is skipped; no input at all (or only blank text): exit status 2.
 """
 
 from __future__ import annotations
@@ -58,10 +58,13 @@ UNSURE_BELOW = 0.5
 KNOWN_SHARE_BELOW = 0.5
 
 
-def flags(top: float, known: int, read: int, replaced: int) -> list[str]:
-    """What a reader of one answer should know: why it may be a guess, what was replaced."""
+def flags(top: float, known: int, read: int, replaced: int, words: int = 0) -> list[str]:
+    """What a reader of one answer should know: why it may be a guess, what was replaced or not
+    read (`words`: the cleaned text's, of which the model reads `read`)."""
     found = []
-    if known == 0:
+    if read == 0:
+        found.append("no word left after cleaning (stopwords, numbers, punctuation): a guess")
+    elif known == 0:
         found.append("no known word: a guess")
     elif known / read < KNOWN_SHARE_BELOW:
         found.append(f"mostly unknown words: {known} of {read} known")
@@ -69,6 +72,8 @@ def flags(top: float, known: int, read: int, replaced: int) -> list[str]:
         found.append(f"unsure: top probability under {UNSURE_BELOW}")
     if replaced:
         found.append(f"{replaced} undecodable byte(s) replaced")
+    if words > read:
+        found.append(f"long: the first {read} of {words} words read")
     return found
 
 
@@ -97,7 +102,7 @@ def read_texts(args) -> tuple[list[str], list[int]]:
     else:
         source, lines = "stdin", sys.stdin.buffer.read().splitlines()
     if not any(line.strip() for line in lines):  # nothing to classify: as no input at all
-        raise UsageError(f"{source} {'holds only empty lines' if lines else 'is empty'}: {NO_INPUT}")
+        raise UsageError(f"{source} {'holds only blank text' if lines else 'is empty'}: {NO_INPUT}")
     pairs = [decoded(line) for line in lines]
     return [text for text, _ in pairs], [replaced for _, replaced in pairs]
 
@@ -154,12 +159,12 @@ def classify(args, root: Path) -> None:
     probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, root) for n, m in models.items()])
     vocabulary_of = RNN_CELLS[0] if args.model == ENSEMBLE else args.model  # the ensemble: the RNNs' words
     known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, root)
-    for text, probs, (n_known, n_read), n_replaced in zip(texts, probabilities, known, replaced):
+    for text, words, probs, (n_known, n_read), n_replaced in zip(texts, cleaned, probabilities, known, replaced):
         if not text.strip():  # nothing to read: a note, not a class
-            print(json.dumps({"text": text, "skipped": "empty line"}) if args.json else "(empty line: skipped)")
+            print(json.dumps({"text": text, "skipped": "empty text"}) if args.json else "(empty text: skipped)")
             continue
         best = int(probs.argmax())
-        noted = flags(float(probs[best]), n_known, n_read, n_replaced)
+        noted = flags(float(probs[best]), n_known, n_read, n_replaced, len(words.split()))
         if args.json:
             print(json.dumps({"text": text, "class": CLASS_NAMES[best], "probability": round(float(probs[best]), 4),
                               "probabilities": {n: round(float(p), 4) for n, p in zip(CLASS_NAMES, probs)},

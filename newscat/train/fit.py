@@ -41,11 +41,12 @@ class TrainingRun:
     sequence_length: int  # the token ids' width it was trained on
 
     def summary(self) -> dict:
-        """The DVCLive summary (metrics.json): the kept model, not the last epoch."""
+        """The DVCLive summary (metrics.json): the kept model, not the last epoch (4 decimals, as
+        every metrics file)."""
         kept = self.history[self.best_epoch - 1]
         return {"best_epoch": self.best_epoch, "epochs_run": len(self.history),
-                "val_loss": kept["val_loss"], "val_accuracy": kept["val_accuracy"],
-                "train_loss": kept["loss"], "train_accuracy": kept["accuracy"]}
+                **{name: round(kept[key], 4) for name, key in (("val_loss", "val_loss"), ("val_accuracy", "val_accuracy"),
+                                                             ("train_loss", "loss"), ("train_accuracy", "accuracy"))}}
 
 
 class NonFiniteLoss(PipelineError):
