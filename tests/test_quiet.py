@@ -63,11 +63,12 @@ def test_importing_the_package_changes_nothing_in_the_process():
     """Quieting is an explicit call (the stage runner, the CLI): importing every module of the
     package installs no import hook and changes no process-wide setting."""
     code = ("import csv, os, pkgutil, sys, importlib, newscat\n"
-            "import tensorflow, keras, sklearn.pipeline, matplotlib.pyplot, joblib, yaml, pydantic\n"  # theirs
-            "before = (list(sys.meta_path), csv.field_size_limit())\n"
+            "import tensorflow, keras, sklearn.pipeline, matplotlib, matplotlib.pyplot, joblib, yaml, pydantic\n"  # theirs
+            "matplotlib.use('svg')\n"  # the user's plotting backend stays theirs
+            "before = (list(sys.meta_path), csv.field_size_limit(), matplotlib.get_backend())\n"
             "for m in pkgutil.walk_packages(newscat.__path__, 'newscat.'):\n"
             "    importlib.import_module(m.name)\n"
-            "after = (list(sys.meta_path), csv.field_size_limit())\n"
+            "after = (list(sys.meta_path), csv.field_size_limit(), matplotlib.get_backend())\n"
             "print(before == after, 'tensorflow' in sys.modules)\n")
     result = run([PYTHON, "-c", code], ROOT, timeout=120)
     assert result.stdout.split() == ["True", "True"], result.stderr

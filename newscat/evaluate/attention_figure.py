@@ -97,18 +97,17 @@ def _lines(tokens: Sequence[str], columns: int) -> list[list[tuple[int, int]]]:
 def attention_figure(examples: Sequence[Example], model_name: str, path: Path) -> None:
     """One row per example: tokens on a background coloured by attention received, as a multiple
     of the uniform share 1/n (white: 1, red: more, blue: less)."""
-    import matplotlib.pyplot as plt
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
 
-    from newscat.evaluate.plots import save_figure
+    from newscat.evaluate.plots import Figure, save_figure
 
     columns = int(FIG_WIDTH * 0.96 * 72 / (CHAR_WIDTH * FONT_SIZE)) - 1
     wrapped = [_lines(e.tokens, columns) for e in examples]
     heights = [len(lines) + 1.6 for lines in wrapped] + [2.2]  # text lines + title; colour bar
-    fig, axes = plt.subplots(len(heights), 1, figsize=(FIG_WIDTH, 0.26 * sum(heights) + 0.6),
-                             gridspec_kw={"height_ratios": heights})
+    fig = Figure(figsize=(FIG_WIDTH, 0.26 * sum(heights) + 0.6))
+    axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": heights})
     cmap, norm = colormaps["coolwarm"], Normalize(1 - SHADE_RANGE, 1 + SHADE_RANGE, clip=True)
     for ax, example, lines, height in zip(axes, examples, wrapped, heights):
         ax.set_xlim(0, columns)

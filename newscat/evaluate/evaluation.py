@@ -10,7 +10,7 @@ from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import accuracy_score, log_loss, precision_recall_fscore_support
 
 from newscat.core.registry import CLASS_NAMES
-from newscat.evaluate.plots import plt, save_figure
+from newscat.evaluate.plots import Figure, save_figure
 
 DIGITS = 4  # metrics rounded for readable `dvc metrics diff`; still far below run-to-run noise
 
@@ -49,7 +49,8 @@ def write_confusion_data(path: Path, y_true: np.ndarray, y_pred: np.ndarray) -> 
 def confusion_matrix_figure(y_true: np.ndarray, y_pred: np.ndarray, title: str, path: Path) -> None:
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    fig = Figure(figsize=(6.5, 5.5))
+    ax = fig.subplots()
     ConfusionMatrixDisplay.from_predictions(
         y_true, y_pred, labels=list(range(len(CLASS_NAMES))), display_labels=CLASS_NAMES,
         cmap="Blues", colorbar=False, ax=ax)
@@ -100,7 +101,8 @@ def write_training_curves(path: Path, live_dirs: dict[str, Path]) -> None:
 def history_figure(live_dir: Path, title: str, path: Path) -> None:
     """Accuracy and loss per epoch, train vs validation; a dashed line marks the kept epoch."""
     kept = kept_epoch(live_dir)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig = Figure(figsize=(11, 4))
+    axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("accuracy", "loss")):
         for split, label in SPLITS:
             epochs, values = read_dvclive_series(live_dir, split, metric)

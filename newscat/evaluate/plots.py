@@ -1,29 +1,27 @@
-"""Figures, drawn the same way every time (Agg backend, no timestamps in the PNGs)."""
+"""Figures, drawn the same way every time (no timestamps in the PNGs). Each is a matplotlib
+`Figure` of its own, not pyplot's: no backend to choose, no global figure state to close."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from newscat.core.registry import CLASS_NAMES  # noqa: E402
+from newscat.core.registry import CLASS_NAMES
 
 PNG_METADATA = {"Software": None}  # no version string: same bytes across matplotlib patch releases
 
 
 def save_figure(fig, path: Path) -> None:
     fig.savefig(path, format="png", dpi=100, metadata=PNG_METADATA)
-    plt.close(fig)
 
 
 def class_distribution(labels, title: str, path: Path) -> None:
     """Bar chart of rows per class with the count on each bar."""
     counts = np.bincount(np.asarray(labels, dtype=int), minlength=len(CLASS_NAMES))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     bars = ax.bar(CLASS_NAMES, counts, color=["#4C72B0", "#55A868", "#C44E52", "#8172B2"])
     ax.bar_label(bars, labels=[f"{c:,}" for c in counts], padding=2)
     ax.set_title(title)
@@ -38,7 +36,8 @@ def wordcloud_grid(frequencies_per_class: list[dict[str, int]], title: str, path
     """One titled word-cloud panel per class, 2 x 2."""
     from wordcloud import WordCloud
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.6))
+    fig = Figure(figsize=(12, 7.6))
+    axes = fig.subplots(2, 2)
     for ax, name, freqs in zip(axes.flat, CLASS_NAMES, frequencies_per_class):
         cloud = WordCloud(width=600, height=320, max_words=max_words, background_color="white",
                           random_state=seed, collocations=False)
