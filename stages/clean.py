@@ -28,8 +28,7 @@ def main() -> None:
     params = load_params().data
     stopwords = english_stopwords()
     train, test = (clean_rows(read_table(raw_table(split), RAW_HEADER), stopwords) for split in ("train", "test"))
-    splits, checks = build_splits(train, test, params.val_fraction, params.seed, params.drop_test_overlap,
-                                  sources=(str(raw_table("train")), str(raw_table("test"))))
+    splits, checks = build_splits(train, test, params.val_fraction, params.seed, params.drop_test_overlap)
     raw = read_json(RAW_REPORT)
     report = {
         "data": {"source": raw["source"], "files": raw.get("files", {})},  # for evaluate's report header

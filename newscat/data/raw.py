@@ -35,9 +35,13 @@ class Problems:
         self.items.append(f"{where}: {reason}")
         self.skipped.append({"split": split, "where": where, "reason": reason})
 
+    def split_counts(self, split: str) -> dict[str, int]:
+        """The split's read/kept/skipped counts (all 0 before its first record)."""
+        return self.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
+
     def tally(self, split: str, row: Row | None, rows: list[Row]) -> None:
         """Count a record as read, then as kept (appended to rows) or skipped (row None)."""
-        counts = self.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
+        counts = self.split_counts(split)
         counts["read"] += 1
         counts["skipped" if row is None else "kept"] += 1
         if row is not None:
@@ -110,7 +114,7 @@ def read_ag_news_csv(path: Path, problems: Problems, split: str | None = None) -
     """Rows of one original ag_news_csv file (plain or .gz); every record is counted as read and
     then kept or skipped (into `problems`, with the whole line range a broken record covered)."""
     split = split or path.name.split(".")[0]
-    problems.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
+    problems.split_counts(split)  # an empty file is counted too
     rows: list[Row] = []
     bad_lines: set[int] = set()
     reader = csv.reader(_decoded_lines(_file_bytes(path), bad_lines), strict=True)
@@ -179,7 +183,7 @@ def account_for_rows(splits: dict[str, list[Row]], problems: Problems, on_bad_ro
     if problems.items and on_bad_rows == "error":
         raise PipelineError(problems.summary() + "\n(set data.on_bad_rows: skip to drop them)")
     for split in SPLITS:
-        counts = problems.counts.get(split, {"read": 0, "kept": 0, "skipped": 0})
+        counts = problems.split_counts(split)
         if not splits[split]:
             shown = [f"{x['where']}: {x['reason']}" for x in problems.skipped if x["split"] == split]
             source = f" ({problems.sources[split]})" if split in problems.sources else ""
@@ -256,7 +260,7 @@ def load_tfds_splits(manual_dir: str | None = None, data_dir: str | None = None
     splits: dict[str, list[Row]] = {}
     for split, ds in zip(SPLITS, datasets):
         rows = []
-        problems.counts.setdefault(split, {"read": 0, "kept": 0, "skipped": 0})
+        problems.split_counts(split)
         for i, ex in enumerate(tfds.as_numpy(ds)):
             where = f"tfds:ag_news_subset/{split}:{i}"
             try:

@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from newscat.core.errors import PipelineError
-from newscat.core.registry import CLASS_NAMES
+from newscat.core.registry import CLASS_NAMES, SPLITS, raw_table
 from newscat.data.text import clean_texts, join_title_description
 
 Split = tuple[list[int], list[str]]  # (labels 0..3, cleaned texts)
@@ -81,7 +81,7 @@ def group_label(labels: list[int], rows: list[int]) -> int:
 
 
 def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: int,
-                source: str = "data/raw/train.csv") -> tuple[np.ndarray, np.ndarray]:
+                source: str = str(raw_table("train"))) -> tuple[np.ndarray, np.ndarray]:
     """(train row indices, validation row indices): rows with the same text stay together;
     stratified by class over distinct texts (`group_label`); seeded; each side shuffled.
     A class without the distinct texts this needs stops it (`check_train_classes`)."""
@@ -102,7 +102,7 @@ def group_split(labels: list[int], texts: list[str], val_fraction: float, seed: 
 
 
 def build_splits(train: Split, test: Split, val_fraction: float, seed: int, drop_test_overlap: bool,
-                 sources: tuple[str, str] = ("data/raw/train.csv", "data/raw/test.csv")
+                 sources: tuple[str, ...] = tuple(str(raw_table(split)) for split in SPLITS)
                  ) -> tuple[dict[str, Split], dict]:
     """{train, val, test: (labels, texts)} and the duplicate/row counts of the clean report."""
     train_source, test_source = sources
