@@ -159,12 +159,12 @@ def classify(args, root: Path) -> None:
     probabilities = ensemble_probabilities([predict_cleaned(n, m, cleaned, root) for n, m in models.items()])
     vocabulary_of = RNN_CELLS[0] if args.model == ENSEMBLE else args.model  # the ensemble: the RNNs' words
     known = known_token_counts(vocabulary_of, models[vocabulary_of], cleaned, root)
-    for text, words, probs, (n_known, n_read), n_replaced in zip(texts, cleaned, probabilities, known, replaced):
+    for text, clean, probs, (n_known, n_read), n_replaced in zip(texts, cleaned, probabilities, known, replaced):
         if not text.strip():  # nothing to read: a note, not a class
             print(json.dumps({"text": text, "skipped": "empty text"}) if args.json else "(empty text: skipped)")
             continue
         best = int(probs.argmax())
-        noted = flags(float(probs[best]), n_known, n_read, n_replaced, len(words.split()))
+        noted = flags(float(probs[best]), n_known, n_read, n_replaced, len(clean.split()))
         if args.json:
             print(json.dumps({"text": text, "class": CLASS_NAMES[best], "probability": round(float(probs[best]), 4),
                               "probabilities": {n: round(float(p), 4) for n, p in zip(CLASS_NAMES, probs)},
