@@ -107,6 +107,20 @@ def test_missing_manual_archive_says_how_to_run_offline(tmp_path):
         load_tfds_splits(manual_dir=str(tmp_path), data_dir=str(tmp_path / "tfds"))
 
 
+def test_an_archive_that_is_not_the_original_is_named_with_the_csv_route(tmp_path, monkeypatch, caplog):
+    """TFDS's own checksum (not registered here) refuses a self-made archive: the error names the
+    archive and the route for other data, and TFDS's warnings do not precede it."""
+    from tensorflow_datasets.core import constants
+
+    monkeypatch.setattr(constants, "DATA_DIR", str(tmp_path / "tfds"))
+    path = archive(tmp_path)
+    with pytest.raises(PipelineError) as info:
+        load_tfds_splits(manual_dir=str(tmp_path), data_dir=str(tmp_path / "tfds"))
+    assert str(info.value).startswith(f"data.manual_dir: {path} is not the original archive")
+    assert "set data.source: csv and data.csv_dir" in str(info.value)
+    assert not [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
 def test_unreachable_network_fails_fast_with_offline_help(monkeypatch, tmp_path, caplog):
     def refuse(*args, **kwargs):
         raise OSError("Name or service not known")

@@ -244,18 +244,25 @@ def load_tfds_splits(manual_dir: str | None = None, data_dir: str | None = None
     absl = logging.getLogger("absl")
     level = absl.level
     absl.setLevel(logging.ERROR)  # drops "Variant folder ... has no dataset_info.json": said before any download
-    try:
-        _check_tfds_can_prepare(tfds.builder("ag_news_subset", data_dir=data_dir), manual_dir)
-    finally:
-        absl.setLevel(level)
     config = tfds.download.DownloadConfig(manual_dir=manual_dir, try_download_gcs=False)
     try:
+        _check_tfds_can_prepare(tfds.builder("ag_news_subset", data_dir=data_dir), manual_dir)
         datasets = tfds.load("ag_news_subset", split=list(SPLITS), data_dir=data_dir,
                              download_and_prepare_kwargs={"download_config": config})
+    except PipelineError:
+        raise
     except Exception as exc:  # tfds raises many types (network, checksum, missing file)
+        if manual_dir and type(exc).__name__ == "NonMatchingChecksumError":
+            raise PipelineError(
+                f"data.manual_dir: {Path(manual_dir) / TFDS_ARCHIVE} is not the original archive: TFDS builds "
+                "ag_news_subset only from the byte-identical file (it checks its size and SHA-256). For other "
+                "data (a subset, a repacked archive), set data.source: csv and data.csv_dir to a folder "
+                "holding its train.csv and test.csv") from None
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise PipelineError(f"TFDS could not load ag_news_subset ({type(exc).__name__}: {reason}). "
                             + OFFLINE_HELP) from None
+    finally:
+        absl.setLevel(level)
     problems = Problems()
     splits: dict[str, list[Row]] = {}
     for split, ds in zip(SPLITS, datasets):
